@@ -1,0 +1,82 @@
+using System.Collections.Immutable;
+
+namespace Troupe.Api.Objects;
+
+/// <summary><c>apps/v1</c> Deployment.</summary>
+public sealed record Deployment : KubeObject
+{
+    public override string ApiVersion { get; init; } = "apps/v1";
+    public DeploymentSpec Spec { get; init; } = new();
+    public DeploymentStatus? Status { get; init; }
+}
+
+public sealed record DeploymentSpec
+{
+    public int Replicas { get; init; } = 1;
+    public LabelSelector Selector { get; init; } = new();
+    public PodTemplateSpec Template { get; init; } = new();
+    public DeploymentStrategy Strategy { get; init; } = new();
+    public int MinReadySeconds { get; init; }
+    public int RevisionHistoryLimit { get; init; } = 10;
+    public int ProgressDeadlineSeconds { get; init; } = 600;
+    public bool Paused { get; init; }
+}
+
+/// <summary><c>type</c>: RollingUpdate (default) or Recreate.</summary>
+public sealed record DeploymentStrategy
+{
+    public string Type { get; init; } = "RollingUpdate";
+    public RollingUpdateDeployment? RollingUpdate { get; init; } = new();
+}
+
+/// <summary>Int-or-string values kept as written: <c>"25%"</c> or <c>"1"</c>.</summary>
+public sealed record RollingUpdateDeployment
+{
+    public string MaxSurge { get; init; } = "25%";
+    public string MaxUnavailable { get; init; } = "25%";
+}
+
+public sealed record PodTemplateSpec
+{
+    public ObjectMeta Metadata { get; init; } = new();
+    public PodSpec Spec { get; init; } = new();
+}
+
+public sealed record DeploymentStatus
+{
+    public long ObservedGeneration { get; init; }
+    public int Replicas { get; init; }
+    public int UpdatedReplicas { get; init; }
+    public int ReadyReplicas { get; init; }
+    public int AvailableReplicas { get; init; }
+    public int UnavailableReplicas { get; init; }
+    public ImmutableArray<DeploymentCondition> Conditions { get; init; } = ImmutableArray<DeploymentCondition>.Empty;
+}
+
+/// <summary>Types: Available, Progressing, ReplicaFailure. Status "True"/"False"/"Unknown".</summary>
+public sealed record DeploymentCondition(string Type, string Status, string? Reason = null, string? Message = null,
+    DateTimeOffset? LastUpdateTime = null, DateTimeOffset? LastTransitionTime = null);
+
+/// <summary><c>apps/v1</c> ReplicaSet.</summary>
+public sealed record ReplicaSet : KubeObject
+{
+    public override string ApiVersion { get; init; } = "apps/v1";
+    public ReplicaSetSpec Spec { get; init; } = new();
+    public ReplicaSetStatus? Status { get; init; }
+}
+
+public sealed record ReplicaSetSpec
+{
+    public int Replicas { get; init; } = 1;
+    public LabelSelector Selector { get; init; } = new();
+    public PodTemplateSpec Template { get; init; } = new();
+    public int MinReadySeconds { get; init; }
+}
+
+public sealed record ReplicaSetStatus
+{
+    public int Replicas { get; init; }
+    public int ReadyReplicas { get; init; }
+    public int AvailableReplicas { get; init; }
+    public long ObservedGeneration { get; init; }
+}

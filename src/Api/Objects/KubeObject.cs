@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+
+namespace Troupe.Api.Objects;
+
+/// <summary>
+/// Every API object. Serialised as Kubernetes does: <c>kind</c> (the type discriminator), <c>apiVersion</c>,
+/// <c>metadata</c>, <c>spec</c>, <c>status</c>. Add a kind here and in <see cref="Kinds"/>.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(Deployment), "Deployment")]
+[JsonDerivedType(typeof(ReplicaSet), "ReplicaSet")]
+[JsonDerivedType(typeof(Pod), "Pod")]
+[JsonDerivedType(typeof(Event), "Event")]
+[JsonDerivedType(typeof(Node), "Node")]
+public abstract record KubeObject
+{
+    public abstract string ApiVersion { get; init; }
+    public ObjectMeta Metadata { get; init; } = new();
+
+    /// <summary>The kind's name as Kubernetes writes it (<c>Deployment</c>).</summary>
+    [JsonIgnore] public string Kind => Kinds.KindOf(this);
+}
+
+/// <summary><c>v1</c> Event: what <c>describe</c> and <c>get events</c> show.</summary>
+public sealed record Event : KubeObject
+{
+    public override string ApiVersion { get; init; } = "v1";
+    public ObjectReference InvolvedObject { get; init; } = new("", "", "");
+    public string Reason { get; init; } = "";
+    public string Message { get; init; } = "";
+    /// <summary>Normal or Warning.</summary>
+    public string Type { get; init; } = "Normal";
+    public int Count { get; init; } = 1;
+    public DateTimeOffset? FirstTimestamp { get; init; }
+    public DateTimeOffset? LastTimestamp { get; init; }
+    public EventSource? Source { get; init; }
+}
+
+public sealed record ObjectReference(string Kind, [property: JsonPropertyName("namespace")] string Namespace, string Name, string? Uid = null);
+public sealed record EventSource(string Component, string? Host = null);
+
+/// <summary><c>v1</c> Node: a cluster member that runs pods (or a lighthouse, which runs none).</summary>
+public sealed record Node : KubeObject
+{
+    public override string ApiVersion { get; init; } = "v1";
+    public NodeStatus Status { get; init; } = new();
+}
+
+public sealed record NodeStatus
+{
+    public ImmutableArray<string> Roles { get; init; } = ImmutableArray<string>.Empty;
+    /// <summary>Up, Joining, Leaving, Exiting, Down, Unreachable.</summary>
+    public string Phase { get; init; } = "Up";
+    public string Address { get; init; } = "";
+    public string Driver { get; init; } = "";
+    public ImmutableSortedDictionary<string, string> Capacity { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Allocated { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public int Pods { get; init; }
+}
+
+/// <summary>Kind names, their plural/singular/short spellings, and the kinds Troupe knows but does not run yet.</summary>
+public static class Kinds
+{
+    public static string KindOf(KubeObject o) => o switch
+    {
+        Deployment => "Deployment",
+        ReplicaSet => "ReplicaSet",
+        Pod => "Pod",
+        Event => "Event",
+        Node => "Node",
+        _ => o.GetType().Name,
+    };
+
+    static readonly (string Kind, string[] Names)[] Table =
+    [
+        ("Deployment", ["deployments", "deployment", "deploy"]),
+        ("ReplicaSet", ["replicasets", "replicaset", "rs"]),
+        ("Pod", ["pods", "pod", "po"]),
+        ("Service", ["services", "service", "svc"]),
+        ("Endpoints", ["endpoints", "endpoint", "ep"]),
+        ("ConfigMap", ["configmaps", "configmap", "cm"]),
+        ("Namespace", ["namespaces", "namespace", "ns"]),
+        ("Node", ["nodes", "node", "no"]),
+        ("Event", ["events", "event", "ev"]),
+    ];
+
+    /// <summary>Canonical kind for a user's spelling (<c>deploy</c>, <c>Deployments</c>, <c>deployment.apps</c>), or null.</summary>
+    public static string? Resolve(string name)
+    {
+        var n = name.ToLowerInvariant();
+        var dot = n.IndexOf('.');
+        if (dot > 0) n = n[..dot];
+        foreach (var (kind, names) in Table)
+            if (kind.Equals(n, StringComparison.OrdinalIgnoreCase) || names.Contains(n)) return kind;
+        return null;
+    }
+
+    /// <summary>kubectl's resource word for apply/delete lines: <c>deployment.apps</c>, <c>pod</c>.</summary>
+    public static string ResourceWord(string kind) => kind switch
+    {
+        "Deployment" => "deployment.apps",
+        "ReplicaSet" => "replicaset.apps",
+        _ => kind.ToLowerInvariant(),
+    };
+
+    /// <summary>True when the kind is namespaced (everything but Node and Namespace).</summary>
+    public static bool IsNamespaced(string kind) => kind is not ("Node" or "Namespace");
+}

@@ -1,0 +1,116 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+
+namespace Troupe.Api.Objects;
+
+/// <summary><c>v1</c> Pod. <c>troupe get pods -o json</c> prints a List of these.</summary>
+public sealed record Pod : KubeObject
+{
+    public override string ApiVersion { get; init; } = "v1";
+    public PodSpec Spec { get; init; } = new();
+    public PodStatus? Status { get; init; }
+}
+
+/// <summary>A pod's <c>spec</c>. <c>RestartPolicy</c> is Always, OnFailure or Never.</summary>
+public sealed record PodSpec
+{
+    public ImmutableArray<Container> Containers { get; init; } = ImmutableArray<Container>.Empty;
+    public ImmutableArray<Container> InitContainers { get; init; } = ImmutableArray<Container>.Empty;
+    public string RestartPolicy { get; init; } = "Always";
+    public long TerminationGracePeriodSeconds { get; init; } = 30;
+    public string? NodeName { get; init; }
+    public ImmutableSortedDictionary<string, string> NodeSelector { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public string? Hostname { get; init; }
+}
+
+/// <summary>One container of a pod spec.</summary>
+public sealed record Container
+{
+    public string Name { get; init; } = "";
+    public string Image { get; init; } = "";
+    public ImmutableArray<string> Command { get; init; } = ImmutableArray<string>.Empty;
+    public ImmutableArray<string> Args { get; init; } = ImmutableArray<string>.Empty;
+    public ImmutableArray<EnvVar> Env { get; init; } = ImmutableArray<EnvVar>.Empty;
+    public string? WorkingDir { get; init; }
+    public ImmutableArray<PortSpec> Ports { get; init; } = ImmutableArray<PortSpec>.Empty;
+    public ResourceRequirements Resources { get; init; } = new();
+    public string? ImagePullPolicy { get; init; }
+    public bool Tty { get; init; }
+    public bool Stdin { get; init; }
+}
+
+public sealed record EnvVar(string Name, string Value);
+
+/// <summary>A container's <c>ports[]</c> entry (Kubernetes calls the type ContainerPort).</summary>
+public sealed record PortSpec
+{
+    public int ContainerPort { get; init; }
+    public string Protocol { get; init; } = "TCP";
+    public string? Name { get; init; }
+    public int? HostPort { get; init; }
+    public string? HostIP { get; init; }
+}
+
+/// <summary>
+/// <c>resources</c>: quantities exactly as the user wrote them (<c>cpu: 250m</c>, <c>memory: 64Mi</c>);
+/// <see cref="Quantity"/> turns them into numbers.
+/// </summary>
+public sealed record ResourceRequirements
+{
+    public ImmutableSortedDictionary<string, string> Limits { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Requests { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+}
+
+/// <summary>A pod's observed <c>status</c>. Phase: Pending, Running, Succeeded, Failed, Unknown.</summary>
+public sealed record PodStatus
+{
+    public string Phase { get; init; } = "Pending";
+    public string? Reason { get; init; }
+    public string? Message { get; init; }
+    public string? HostIP { get; init; }
+    public string? PodIP { get; init; }
+    public DateTimeOffset? StartTime { get; init; }
+    public ImmutableArray<PodCondition> Conditions { get; init; } = ImmutableArray<PodCondition>.Empty;
+    public ImmutableArray<ContainerStatus> ContainerStatuses { get; init; } = ImmutableArray<ContainerStatus>.Empty;
+}
+
+public sealed record PodCondition(string Type, string Status, DateTimeOffset? LastTransitionTime = null, string? Reason = null, string? Message = null);
+
+/// <summary>
+/// One container's observed status. <c>ContainerID</c> (<c>runc://ID</c>) and <c>Pid</c> (the host pid) are
+/// set while it runs.
+/// </summary>
+public sealed record ContainerStatus
+{
+    public string Name { get; init; } = "";
+    public bool Ready { get; init; }
+    public int RestartCount { get; init; }
+    public string Image { get; init; } = "";
+    public string? ImageID { get; init; }
+    [JsonPropertyName("containerID")] public string? ContainerID { get; init; }
+    public int? Pid { get; init; }
+    public bool? Started { get; init; }
+    public ContainerState State { get; init; } = new();
+    public ContainerState LastState { get; init; } = new();
+}
+
+/// <summary>Exactly one of the three is set (or none for an empty <c>lastState</c>).</summary>
+public sealed record ContainerState
+{
+    public ContainerStateRunning? Running { get; init; }
+    public ContainerStateWaiting? Waiting { get; init; }
+    public ContainerStateTerminated? Terminated { get; init; }
+}
+
+public sealed record ContainerStateRunning(DateTimeOffset StartedAt);
+public sealed record ContainerStateWaiting(string Reason, string? Message = null);
+public sealed record ContainerStateTerminated
+{
+    public int ExitCode { get; init; }
+    public int? Signal { get; init; }
+    public string? Reason { get; init; }
+    public string? Message { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    [JsonPropertyName("containerID")] public string? ContainerID { get; init; }
+}
