@@ -1,0 +1,25 @@
+using Troupe.Api.Objects;
+
+namespace Troupe.Actors.Catalog;
+
+/// <summary>
+/// INTERNAL API. What the actors tell the Catalog read model as objects change. Each update raises the Catalog's
+/// resourceVersion. Sent to the local Catalog actor (<c>/user/catalog</c>) and published on the
+/// <see cref="CatalogTopic.Name"/> distributed pub-sub topic for the other control nodes.
+/// </summary>
+public interface ICatalogUpdate;
+
+/// <summary>Topic name for catalog updates.</summary>
+public static class CatalogTopic
+{
+    public const string Name = "troupe-catalog";
+}
+
+/// <summary>A Deployment, ReplicaSet or Pod (with status) as it is now: upsert by kind/namespace/name.</summary>
+public sealed record ObjectObserved(KubeObject Object) : ICatalogUpdate;
+
+/// <summary>The object is gone. <c>Uid</c>, when given, must match (a newer object of the same name stays).</summary>
+public sealed record ObjectForgotten(string Kind, string Namespace, string Name, string? Uid = null) : ICatalogUpdate;
+
+/// <summary>Something happened to an object (Scheduled, Pulled, Created, Started, Killing, BackOff, ScalingReplicaSet, ...).</summary>
+public sealed record EventRecorded(Event Event) : ICatalogUpdate;

@@ -1,0 +1,50 @@
+using Akka.Actor;
+using Troupe.Api.Objects;
+
+namespace Troupe.Actors.Nodes;
+
+/// <summary>
+/// INTERNAL API. Marker of the messages between the control plane (PodActor, ApiGateway) and a node's
+/// <see cref="NodeAgent"/>. They cross processes once there are many nodes.
+/// </summary>
+public interface INodeMessage;
+
+/// <summary>
+/// PodActor → NodeAgent: run this pod here. Idempotent on <c>Pod.Metadata.Uid</c>: a pod that already runs (or was
+/// adopted after a node restart) is not started again; the sender becomes its owner and gets its status from now
+/// on. Refused (<see cref="PodRejected"/>) when <c>Epoch</c> is older than one the node has seen for
+/// <c>OwnerKey</c> (a stale incarnation of the owner after fail-over). Replies <see cref="PodAccepted"/>, then
+/// sends <see cref="PodStatusChanged"/> to the owner on every change.
+/// </summary>
+public sealed record StartPod(Pod Pod, string OwnerKey, long Epoch) : INodeMessage;
+
+/// <summary>The pod runs (or is being created) on this node. <c>Sandbox</c> is its PodSandbox: watch it.</summary>
+public sealed record PodAccepted(string Uid, IActorRef Sandbox, bool Adopted) : INodeMessage;
+
+public sealed record PodRejected(string Uid, string Reason) : INodeMessage;
+
+/// <summary>NodeAgent → the pod's owner: the pod (with its observed status) changed.</summary>
+public sealed record PodStatusChanged(string Uid, Pod Pod) : INodeMessage;
+
+/// <summary>
+/// Owner → NodeAgent: stop the pod (SIGTERM, grace period, SIGKILL for each container) and remove it.
+/// <c>GracePeriodSeconds</c> null uses the pod's <c>terminationGracePeriodSeconds</c>.
+/// Replies <see cref="PodStopped"/> once every container is gone (at once for an unknown pod).
+/// </summary>
+public sealed record StopPod(string Uid, long? GracePeriodSeconds = null) : INodeMessage;
+
+public sealed record PodStopped(string Uid) : INodeMessage;
+
+/// <summary>
+/// Gateway → NodeAgent: a pod's log. Replies <see cref="Troupe.Api.Protocol.ContainerLog"/> or
+/// <see cref="Troupe.Api.Protocol.CommandRejected"/>.
+/// </summary>
+public sealed record GetPodLog(string Uid, string? Container, bool Previous, int? Tail) : INodeMessage;
+
+/// <summary>Gateway → NodeAgent: the node's own description. Replies <see cref="Node"/> wrapped in <see cref="NodeDescribed"/>.</summary>
+public sealed record DescribeNode : INodeMessage
+{
+    public static readonly DescribeNode Instance = new();
+}
+
+public sealed record NodeDescribed(Node Node) : INodeMessage;
