@@ -1,0 +1,325 @@
+using System.Collections.Immutable;
+using Troupe.Api.Objects;
+
+namespace Troupe.Api.Manifests;
+
+/// <summary>
+/// Validates objects whole, before anything is applied, with Kubernetes' rules (and Troupe's limits, which
+/// say so). Every problem of every object is collected; <see cref="Validate(ManifestSet)"/> throws them
+/// together as one <see cref="ManifestException"/>, each with the file, line, column and field.
+/// </summary>
+public static class ManifestValidator
+{
+    /// <summary>Troupe's limit on <c>spec.replicas</c>.</summary>
+    public const int MaxReplicas = 10000;
+
+    /// <summary>Throws <see cref="ManifestException"/> with every problem of <paramref name="set"/>, if any.</summary>
+    public static void Validate(ManifestSet set)
+    {
+        var problems = Check(set);
+        if (!problems.IsEmpty) throw new ManifestException(problems);
+    }
+
+    /// <summary>Throws <see cref="ManifestException"/> with every problem of <paramref name="objects"/> (no source positions).</summary>
+    public static void Validate(IEnumerable<KubeObject> objects)
+    {
+        var problems = Check(objects);
+        if (!problems.IsEmpty) throw new ManifestException(problems);
+    }
+
+    /// <summary>Every problem of every object of <paramref name="set"/>, duplicates included.</summary>
+    public static ImmutableArray<ManifestProblem> Check(ManifestSet set) => Check(set.Entries);
+
+    /// <summary>Every problem of objects that came without a source (over the wire): located by kind and name.</summary>
+    public static ImmutableArray<ManifestProblem> Check(IEnumerable<KubeObject> objects) =>
+        Check(objects.Select(o => new ManifestEntry(o, SourceMap.None($"{o.Kind}/{o.Metadata.Name}"))));
+
+    /// <summary>Every problem of one object.</summary>
+    public static ImmutableArray<ManifestProblem> Check(KubeObject obj, SourceMap? source = null)
+    {
+        var problems = new List<ManifestProblem>();
+        Object(new Ctx(source ?? SourceMap.None($"{obj.Kind}/{obj.Metadata.Name}"), problems), obj);
+        return [.. problems];
+    }
+
+    static ImmutableArray<ManifestProblem> Check(IEnumerable<ManifestEntry> entries)
+    {
+        var problems = new List<ManifestProblem>();
+        var seen = new Dictionary<(string, string, string), ManifestEntry>();
+        foreach (var e in entries)
+        {
+            var ctx = new Ctx(e.Source, problems);
+            Object(ctx, e.Object);
+            var key = (e.Object.Kind, e.Object.Metadata.Namespace, e.Object.Metadata.Name);
+            if (e.Object.Metadata.Name.Length == 0) continue;
+            if (seen.TryGetValue(key, out var first))
+                ctx.Fail("metadata.name", $"{e.Object.Kind} {key.Item2}/{key.Item3} is defined twice in one apply (first at {first.Location})");
+            else seen[key] = e;
+        }
+        return [.. problems];
+    }
+
+    sealed class Ctx(SourceMap map, List<ManifestProblem> problems)
+    {
+        public void Fail(string path, string message) => problems.Add(map.Problem(path, message));
+        public bool Has(string path) => map.Has(path);
+    }
+
+    static void Object(Ctx c, KubeObject obj)
+    {
+        Metadata(c, obj.Metadata, "metadata", template: false);
+        switch (obj)
+        {
+            case Deployment d: DeploymentSpec(c, d.Spec); break;
+            case ReplicaSet rs: ReplicaSetSpec(c, rs.Spec); break;
+            case Pod p: PodSpec(c, p.Spec, "spec", requireAlways: false); break;
+        }
+    }
+
+    static void Metadata(Ctx c, ObjectMeta m, string path, bool template)
+    {
+        if (!template)
+        {
+            if (m.Name.Length == 0) c.Fail($"{path}.name", "is required");
+            else if (NameRules.DnsSubdomain(m.Name) is { } bad) c.Fail($"{path}.name", bad);
+            if (m.Namespace.Length > 0 && NameRules.DnsLabel(m.Namespace) is { } badNs) c.Fail($"{path}.namespace", badNs);
+        }
+        foreach (var (k, v) in m.Labels)
+        {
+            var p = FieldPath.Key($"{path}.labels", k);
+            if (NameRules.LabelKey(k) is { } badKey) c.Fail(p, badKey);
+            if (NameRules.LabelValue(v) is { } badValue) c.Fail(p, badValue);
+        }
+        long size = 0;
+        foreach (var (k, v) in m.Annotations)
+        {
+            if (NameRules.LabelKey(k) is { } badKey) c.Fail(FieldPath.Key($"{path}.annotations", k), badKey);
+            size += k.Length + v.Length;
+        }
+        if (size > 256 * 1024) c.Fail($"{path}.annotations", $"must have at most 262144 bytes in all, got {size}");
+    }
+
+    static void DeploymentSpec(Ctx c, DeploymentSpec s)
+    {
+        Replicas(c, s.Replicas);
+        if (s.MinReadySeconds < 0) c.Fail("spec.minReadySeconds", $"must be greater than or equal to 0, got {s.MinReadySeconds}");
+        if (s.RevisionHistoryLimit < 0) c.Fail("spec.revisionHistoryLimit", $"must be greater than or equal to 0, got {s.RevisionHistoryLimit}");
+        if (s.ProgressDeadlineSeconds <= 0) c.Fail("spec.progressDeadlineSeconds", $"must be greater than 0, got {s.ProgressDeadlineSeconds}");
+        else if (s.ProgressDeadlineSeconds <= s.MinReadySeconds)
+            c.Fail("spec.progressDeadlineSeconds", $"must be greater than minReadySeconds ({s.MinReadySeconds}), got {s.ProgressDeadlineSeconds}");
+        Strategy(c, s.Strategy);
+        SelectorAndTemplate(c, s.Selector, s.Template, "Deployment");
+    }
+
+    static void ReplicaSetSpec(Ctx c, ReplicaSetSpec s)
+    {
+        Replicas(c, s.Replicas);
+        if (s.MinReadySeconds < 0) c.Fail("spec.minReadySeconds", $"must be greater than or equal to 0, got {s.MinReadySeconds}");
+        SelectorAndTemplate(c, s.Selector, s.Template, "ReplicaSet");
+    }
+
+    static void Replicas(Ctx c, int replicas)
+    {
+        if (replicas is < 0 or > MaxReplicas)
+            c.Fail("spec.replicas", $"must be between 0 and {MaxReplicas} (Troupe's limit), got {replicas}");
+    }
+
+    static void Strategy(Ctx c, DeploymentStrategy s)
+    {
+        const string path = "spec.strategy";
+        switch (s.Type)
+        {
+            case "Recreate":
+                if (s.RollingUpdate is not null)
+                    c.Fail($"{path}.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'");
+                break;
+            case "RollingUpdate":
+                if (s.RollingUpdate is not { } ru) break;
+                var surge = IntOrPercent(c, ru.MaxSurge, $"{path}.rollingUpdate.maxSurge", capAt100: false);
+                var unavailable = IntOrPercent(c, ru.MaxUnavailable, $"{path}.rollingUpdate.maxUnavailable", capAt100: true);
+                if (surge == 0 && unavailable == 0)
+                    c.Fail($"{path}.rollingUpdate.maxUnavailable", "may not be 0 when `maxSurge` is 0");
+                break;
+            default:
+                c.Fail($"{path}.type", $"unsupported value \"{s.Type}\": supported values are \"Recreate\" and \"RollingUpdate\"");
+                break;
+        }
+    }
+
+    /// <summary>Checks an int-or-percentage and returns its number (null when invalid).</summary>
+    static long? IntOrPercent(Ctx c, string value, string path, bool capAt100)
+    {
+        var percent = value.EndsWith('%');
+        var digits = percent ? value[..^1] : value;
+        if (digits.Length == 0 || digits.Length > 9 || !digits.All(char.IsAsciiDigit))
+        {
+            c.Fail(path, $"must be a non-negative integer or a percentage (e.g. 25%), got \"{value}\"");
+            return null;
+        }
+        var n = long.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
+        if (percent && capAt100 && n > 100)
+        {
+            c.Fail(path, $"must not be greater than 100%, got {value}");
+            return null;
+        }
+        return n;
+    }
+
+    static void SelectorAndTemplate(Ctx c, LabelSelector selector, PodTemplateSpec template, string kind)
+    {
+        var empty = selector.MatchLabels.IsEmpty && selector.MatchExpressions.IsDefaultOrEmpty;
+        if (empty)
+            c.Fail("spec.selector", c.Has("spec.selector") ? $"empty selector is invalid for a {kind}" : "is required (apps/v1 needs spec.selector.matchLabels)");
+        foreach (var (k, v) in selector.MatchLabels)
+        {
+            var p = FieldPath.Key("spec.selector.matchLabels", k);
+            if (NameRules.LabelKey(k) is { } badKey) c.Fail(p, badKey);
+            if (NameRules.LabelValue(v) is { } badValue) c.Fail(p, badValue);
+        }
+        if (!selector.MatchExpressions.IsDefault)
+        {
+            for (var i = 0; i < selector.MatchExpressions.Length; i++)
+            {
+                var r = selector.MatchExpressions[i];
+                var p = $"spec.selector.matchExpressions[{i}]";
+                if (r.Key.Length == 0) c.Fail($"{p}.key", "is required");
+                else if (NameRules.LabelKey(r.Key) is { } badKey) c.Fail($"{p}.key", badKey);
+                var count = r.Values.IsDefault ? 0 : r.Values.Length;
+                switch (r.Operator)
+                {
+                    case "In" or "NotIn":
+                        if (count == 0) c.Fail($"{p}.values", $"must be specified when `operator` is '{r.Operator}'");
+                        break;
+                    case "Exists" or "DoesNotExist":
+                        if (count > 0) c.Fail($"{p}.values", $"may not be specified when `operator` is '{r.Operator}'");
+                        break;
+                    default:
+                        c.Fail($"{p}.operator", $"unsupported value \"{r.Operator}\": supported values are \"In\", \"NotIn\", \"Exists\" and \"DoesNotExist\"");
+                        break;
+                }
+            }
+        }
+        Metadata(c, template.Metadata, "spec.template.metadata", template: true);
+        if (!empty && !selector.Matches(template.Metadata.Labels))
+            c.Fail("spec.template.metadata.labels", "`selector` does not match template `labels`");
+        PodSpec(c, template.Spec, "spec.template.spec", requireAlways: true);
+    }
+
+    static void PodSpec(Ctx c, PodSpec s, string path, bool requireAlways)
+    {
+        if (s.Containers.IsDefaultOrEmpty) c.Fail($"{path}.containers", "at least one container is required");
+        var names = new Dictionary<string, string>();
+        var portNames = new HashSet<string>();
+        Containers(c, s.InitContainers, $"{path}.initContainers", names, portNames);
+        Containers(c, s.Containers, $"{path}.containers", names, portNames);
+        switch (s.RestartPolicy)
+        {
+            case "Always": break;
+            case "OnFailure" or "Never":
+                if (requireAlways) c.Fail($"{path}.restartPolicy", $"unsupported value \"{s.RestartPolicy}\": a pod template's restartPolicy must be \"Always\"");
+                break;
+            default:
+                c.Fail($"{path}.restartPolicy", $"unsupported value \"{s.RestartPolicy}\": supported values are \"Always\", \"OnFailure\" and \"Never\"");
+                break;
+        }
+        if (s.TerminationGracePeriodSeconds < 0)
+            c.Fail($"{path}.terminationGracePeriodSeconds", $"must be greater than or equal to 0, got {s.TerminationGracePeriodSeconds}");
+        if (s.NodeName is { } node && NameRules.DnsSubdomain(node) is { } badNode) c.Fail($"{path}.nodeName", badNode);
+        if (s.Hostname is { } host && NameRules.DnsLabel(host) is { } badHost) c.Fail($"{path}.hostname", badHost);
+        foreach (var (k, v) in s.NodeSelector)
+        {
+            var p = FieldPath.Key($"{path}.nodeSelector", k);
+            if (NameRules.LabelKey(k) is { } badKey) c.Fail(p, badKey);
+            if (NameRules.LabelValue(v) is { } badValue) c.Fail(p, badValue);
+        }
+    }
+
+    static void Containers(Ctx c, ImmutableArray<Container> containers, string path, Dictionary<string, string> names, HashSet<string> portNames)
+    {
+        if (containers.IsDefault) return;
+        for (var i = 0; i < containers.Length; i++)
+        {
+            var ct = containers[i];
+            var p = FieldPath.Index(path, i);
+            if (ct.Name.Length == 0) c.Fail($"{p}.name", "is required");
+            else if (NameRules.DnsLabel(ct.Name) is { } badName) c.Fail($"{p}.name", badName);
+            else if (names.TryGetValue(ct.Name, out var first)) c.Fail($"{p}.name", $"duplicate container name \"{ct.Name}\" (also {first})");
+            else names[ct.Name] = p;
+
+            if (ct.Image.Length == 0) c.Fail($"{p}.image", "is required");
+            else if (NameRules.ImageReference(ct.Image) is { } badImage) c.Fail($"{p}.image", badImage);
+
+            if (ct.ImagePullPolicy is { } pull && pull is not ("Always" or "IfNotPresent" or "Never"))
+                c.Fail($"{p}.imagePullPolicy", $"unsupported value \"{pull}\": supported values are \"Always\", \"IfNotPresent\" and \"Never\"");
+
+            if (!ct.Env.IsDefault)
+                for (var e = 0; e < ct.Env.Length; e++)
+                    if (NameRules.EnvName(ct.Env[e].Name) is { } badEnv)
+                        c.Fail($"{p}.env[{e}].name", ct.Env[e].Name.Length == 0 ? "is required" : badEnv);
+
+            if (!ct.Ports.IsDefault)
+                for (var j = 0; j < ct.Ports.Length; j++) Port(c, ct.Ports[j], $"{p}.ports[{j}]", portNames);
+
+            Resources(c, ct.Resources, $"{p}.resources");
+        }
+    }
+
+    static void Port(Ctx c, PortSpec port, string p, HashSet<string> portNames)
+    {
+        if (port.ContainerPort is < 1 or > 65535)
+            c.Fail($"{p}.containerPort", port.ContainerPort == 0 && !c.Has($"{p}.containerPort")
+                ? "is required"
+                : $"must be between 1 and 65535, inclusive, got {port.ContainerPort}");
+        if (port.HostPort is { } hp && hp is < 0 or > 65535)
+            c.Fail($"{p}.hostPort", $"must be between 1 and 65535, inclusive, got {hp}");
+        if (port.Protocol is not ("TCP" or "UDP" or "SCTP"))
+            c.Fail($"{p}.protocol", $"unsupported value \"{port.Protocol}\": supported values are \"TCP\", \"UDP\" and \"SCTP\"");
+        if (port.Name is { } name)
+        {
+            if (NameRules.PortName(name) is { } bad) c.Fail($"{p}.name", bad);
+            else if (!portNames.Add(name)) c.Fail($"{p}.name", $"duplicate port name \"{name}\" in the pod");
+        }
+        if (port.HostIP is { Length: > 0 } ip && NameRules.IpAddress(ip) is { } badIp) c.Fail($"{p}.hostIP", badIp);
+    }
+
+    static void Resources(Ctx c, ResourceRequirements r, string path)
+    {
+        var limits = Quantities(c, r.Limits, $"{path}.limits");
+        var requests = Quantities(c, r.Requests, $"{path}.requests");
+        foreach (var (name, request) in requests)
+            if (limits.TryGetValue(name, out var limit) && request.Value > limit.Value)
+                c.Fail(FieldPath.Key($"{path}.requests", name), $"must be less than or equal to the {name} limit of {limit.Text}, got {request.Text}");
+    }
+
+    static Dictionary<string, Quantity> Quantities(Ctx c, IReadOnlyDictionary<string, string> values, string path)
+    {
+        var parsed = new Dictionary<string, Quantity>();
+        foreach (var (name, text) in values)
+        {
+            var p = FieldPath.Key(path, name);
+            var standard = name is "cpu" or "memory" or "ephemeral-storage" || name.StartsWith("hugepages-", StringComparison.Ordinal);
+            if (!standard && (!name.Contains('/') || NameRules.LabelKey(name) is not null))
+            {
+                c.Fail(p, $"unknown resource \"{name}\": use cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name (example.com/gpu)");
+                continue;
+            }
+            if (!Quantity.TryParse(text, out var q))
+            {
+                c.Fail(p, $"\"{text}\" is not a valid quantity (e.g. 250m or 0.5 for cpu, 64Mi or 1Gi for memory)");
+                continue;
+            }
+            if (name == "cpu" && !q.FitsMilli)
+            {
+                c.Fail(p, $"{text} cpus is too large");
+                continue;
+            }
+            if (!standard && decimal.Truncate(q.Value) != q.Value)
+            {
+                c.Fail(p, $"must be a whole number for an extended resource, got {text}");
+                continue;
+            }
+            parsed[name] = q;
+        }
+        return parsed;
+    }
+}

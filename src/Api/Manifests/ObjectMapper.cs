@@ -1,0 +1,371 @@
+using System.Collections.Immutable;
+using Troupe.Api.Objects;
+using YamlDotNet.RepresentationModel;
+
+namespace Troupe.Api.Manifests;
+
+/// <summary>
+/// Maps a document's node tree into the typed objects of <c>Troupe.Api.Objects</c>, field by field.
+/// Fields Kubernetes has that Troupe does not model (probes, volumes, securityContext, status, ...) are
+/// ignored; fields Kubernetes does not have either are reported as warnings (probably typos).
+/// </summary>
+internal static class ObjectMapper
+{
+    public static Deployment Deployment(NodeReader r, YamlNode? spec, ObjectMeta meta) =>
+        new() { Metadata = meta, Spec = spec is null ? new DeploymentSpec() : DeploymentSpec(r, spec, "spec") };
+
+    public static ReplicaSet ReplicaSet(NodeReader r, YamlNode? spec, ObjectMeta meta) =>
+        new() { Metadata = meta, Spec = spec is null ? new ReplicaSetSpec() : ReplicaSetSpec(r, spec, "spec") };
+
+    public static Pod Pod(NodeReader r, YamlNode? spec, ObjectMeta meta) =>
+        new() { Metadata = meta, Spec = (spec is null ? null : PodSpec(r, spec, "spec")) ?? new PodSpec() };
+
+    /// <summary><c>metadata</c>. The namespace is null when not written (the caller fills in its default).</summary>
+    public static (ObjectMeta Meta, string? Namespace) Metadata(NodeReader r, YamlNode? node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return (new ObjectMeta(), null);
+        string? name = null, ns = null;
+        var labels = ImmutableSortedDictionary<string, string>.Empty;
+        var annotations = ImmutableSortedDictionary<string, string>.Empty;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "name": name = r.Str(value, p); break;
+                case "namespace": ns = r.Str(value, p); break;
+                case "labels": labels = r.StringMap(value, p); break;
+                case "annotations": annotations = r.StringMap(value, p); break;
+                case "generateName":
+                    if (!NodeReader.IsNull(value))
+                        r.Error(value, p, "is not supported: apply needs a fixed name, set metadata.name");
+                    break;
+                case "uid" or "resourceVersion" or "generation" or "creationTimestamp" or "deletionTimestamp"
+                    or "deletionGracePeriodSeconds" or "ownerReferences" or "finalizers" or "managedFields" or "selfLink":
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return (new ObjectMeta { Name = name ?? "", Namespace = ns ?? "default", Labels = labels, Annotations = annotations }, ns);
+    }
+
+    static DeploymentSpec DeploymentSpec(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return new DeploymentSpec();
+        int? replicas = null, minReady = null, history = null, deadline = null;
+        bool? paused = null;
+        LabelSelector selector = new();
+        PodTemplateSpec template = new();
+        DeploymentStrategy strategy = new();
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "replicas": replicas = r.Int(value, p); break;
+                case "selector": selector = Selector(r, value, p); break;
+                case "template": template = Template(r, value, p); break;
+                case "strategy": strategy = Strategy(r, value, p); break;
+                case "minReadySeconds": minReady = r.Int(value, p); break;
+                case "revisionHistoryLimit": history = r.Int(value, p); break;
+                case "progressDeadlineSeconds": deadline = r.Int(value, p); break;
+                case "paused": paused = r.Bool(value, p); break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new DeploymentSpec
+        {
+            Replicas = replicas ?? 1,
+            Selector = selector,
+            Template = template,
+            Strategy = strategy,
+            MinReadySeconds = minReady ?? 0,
+            RevisionHistoryLimit = history ?? 10,
+            ProgressDeadlineSeconds = deadline ?? 600,
+            Paused = paused ?? false,
+        };
+    }
+
+    static ReplicaSetSpec ReplicaSetSpec(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return new ReplicaSetSpec();
+        int? replicas = null, minReady = null;
+        LabelSelector selector = new();
+        PodTemplateSpec template = new();
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "replicas": replicas = r.Int(value, p); break;
+                case "selector": selector = Selector(r, value, p); break;
+                case "template": template = Template(r, value, p); break;
+                case "minReadySeconds": minReady = r.Int(value, p); break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new ReplicaSetSpec { Replicas = replicas ?? 1, Selector = selector, Template = template, MinReadySeconds = minReady ?? 0 };
+    }
+
+    static LabelSelector Selector(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return new LabelSelector();
+        var matchLabels = ImmutableSortedDictionary<string, string>.Empty;
+        var expressions = ImmutableArray.CreateBuilder<LabelSelectorRequirement>();
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "matchLabels": matchLabels = r.StringMap(value, p); break;
+                case "matchExpressions":
+                    foreach (var (item, ip) in r.MapList(value, p))
+                    {
+                        string? k = null, op = null;
+                        var values = ImmutableArray<string>.Empty;
+                        foreach (var (ek, ev, ep) in r.Entries(item, ip))
+                        {
+                            switch (ek)
+                            {
+                                case "key": k = r.Str(ev, ep); break;
+                                case "operator": op = r.Str(ev, ep); break;
+                                case "values": values = r.StringList(ev, ep); break;
+                                default: Unknown(r, ev, ep, ek); break;
+                            }
+                        }
+                        expressions.Add(new LabelSelectorRequirement(k ?? "", op ?? "", values));
+                    }
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new LabelSelector { MatchLabels = matchLabels, MatchExpressions = expressions.ToImmutable() };
+    }
+
+    static DeploymentStrategy Strategy(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return new DeploymentStrategy();
+        string? type = null;
+        RollingUpdateDeployment? rolling = null;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "type": type = r.Str(value, p); break;
+                case "rollingUpdate":
+                    var ru = r.Map(value, p);
+                    if (ru is null) break;
+                    string? surge = null, unavailable = null;
+                    foreach (var (rk, rv, rp) in r.Entries(ru, p))
+                    {
+                        switch (rk)
+                        {
+                            case "maxSurge": surge = r.Text(rv, rp); break;
+                            case "maxUnavailable": unavailable = r.Text(rv, rp); break;
+                            default: Unknown(r, rv, rp, rk); break;
+                        }
+                    }
+                    rolling = new RollingUpdateDeployment { MaxSurge = surge ?? "25%", MaxUnavailable = unavailable ?? "25%" };
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        type ??= "RollingUpdate";
+        // Kubernetes defaults rollingUpdate only for the RollingUpdate type; a Recreate strategy that names
+        // rollingUpdate anyway is kept so the validator can refuse it.
+        if (rolling is null && type == "RollingUpdate") rolling = new RollingUpdateDeployment();
+        return new DeploymentStrategy { Type = type, RollingUpdate = rolling };
+    }
+
+    static PodTemplateSpec Template(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return new PodTemplateSpec();
+        ObjectMeta meta = new();
+        PodSpec spec = new();
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "metadata":
+                    meta = Metadata(r, value, p).Meta;
+                    break;
+                case "spec": spec = PodSpec(r, value, p) ?? new PodSpec(); break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new PodTemplateSpec { Metadata = meta, Spec = spec };
+    }
+
+    static PodSpec? PodSpec(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return null;
+        var containers = ImmutableArray<Container>.Empty;
+        var initContainers = ImmutableArray<Container>.Empty;
+        string? restartPolicy = null, nodeName = null, hostname = null;
+        long? grace = null;
+        var nodeSelector = ImmutableSortedDictionary<string, string>.Empty;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "containers": containers = Containers(r, value, p); break;
+                case "initContainers": initContainers = Containers(r, value, p); break;
+                case "restartPolicy": restartPolicy = r.Str(value, p); break;
+                case "terminationGracePeriodSeconds": grace = r.Long(value, p); break;
+                case "nodeName": nodeName = r.Str(value, p); break;
+                case "nodeSelector": nodeSelector = r.StringMap(value, p); break;
+                case "hostname": hostname = r.Str(value, p); break;
+                case "activeDeadlineSeconds" or "affinity" or "automountServiceAccountToken" or "dnsConfig" or "dnsPolicy"
+                    or "enableServiceLinks" or "ephemeralContainers" or "hostAliases" or "hostIPC" or "hostNetwork"
+                    or "hostPID" or "hostUsers" or "imagePullSecrets" or "os" or "overhead" or "preemptionPolicy"
+                    or "priority" or "priorityClassName" or "readinessGates" or "resourceClaims" or "resources"
+                    or "runtimeClassName" or "schedulerName" or "schedulingGates" or "securityContext"
+                    or "serviceAccount" or "serviceAccountName" or "setHostnameAsFQDN" or "shareProcessNamespace"
+                    or "subdomain" or "tolerations" or "topologySpreadConstraints" or "volumes" or "hostnameOverride":
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new PodSpec
+        {
+            Containers = containers,
+            InitContainers = initContainers,
+            RestartPolicy = restartPolicy ?? "Always",
+            TerminationGracePeriodSeconds = grace ?? 30,
+            NodeName = nodeName,
+            NodeSelector = nodeSelector,
+            Hostname = hostname,
+        };
+    }
+
+    static ImmutableArray<Container> Containers(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<Container>();
+        foreach (var (item, p) in r.MapList(node, path)) b.Add(Container(r, item, p));
+        return b.ToImmutable();
+    }
+
+    static Container Container(NodeReader r, YamlMappingNode map, string path)
+    {
+        string? name = null, image = null, workingDir = null, pullPolicy = null;
+        var command = ImmutableArray<string>.Empty;
+        var args = ImmutableArray<string>.Empty;
+        var env = ImmutableArray<EnvVar>.Empty;
+        var ports = ImmutableArray<PortSpec>.Empty;
+        ResourceRequirements resources = new();
+        bool? tty = null, stdin = null;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "name": name = r.Str(value, p); break;
+                case "image": image = r.Str(value, p); break;
+                case "command": command = r.StringList(value, p); break;
+                case "args": args = r.StringList(value, p); break;
+                case "env": env = Env(r, value, p); break;
+                case "workingDir": workingDir = r.Str(value, p); break;
+                case "ports": ports = Ports(r, value, p); break;
+                case "resources": resources = Resources(r, value, p); break;
+                case "imagePullPolicy": pullPolicy = r.Str(value, p); break;
+                case "tty": tty = r.Bool(value, p); break;
+                case "stdin": stdin = r.Bool(value, p); break;
+                case "envFrom":
+                    if (!NodeReader.IsNull(value))
+                        r.Error(value, p, "is not supported by Troupe yet; list the variables under env with a value");
+                    break;
+                case "lifecycle" or "livenessProbe" or "readinessProbe" or "startupProbe" or "resizePolicy"
+                    or "restartPolicy" or "restartPolicyRules" or "securityContext" or "stdinOnce" or "terminationMessagePath"
+                    or "terminationMessagePolicy" or "volumeDevices" or "volumeMounts":
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new Container
+        {
+            Name = name ?? "",
+            Image = image ?? "",
+            Command = command,
+            Args = args,
+            Env = env,
+            WorkingDir = workingDir,
+            Ports = ports,
+            Resources = resources,
+            ImagePullPolicy = pullPolicy,
+            Tty = tty ?? false,
+            Stdin = stdin ?? false,
+        };
+    }
+
+    static ImmutableArray<EnvVar> Env(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<EnvVar>();
+        foreach (var (item, ip) in r.MapList(node, path))
+        {
+            string? name = null, value = null;
+            foreach (var (key, v, p) in r.Entries(item, ip))
+            {
+                switch (key)
+                {
+                    case "name": name = r.Str(v, p); break;
+                    case "value": value = r.Str(v, p); break;
+                    case "valueFrom":
+                        if (!NodeReader.IsNull(v))
+                            r.Error(v, p, "is not supported by Troupe yet; give the variable a value");
+                        break;
+                    default: Unknown(r, v, p, key); break;
+                }
+            }
+            b.Add(new EnvVar(name ?? "", value ?? ""));
+        }
+        return b.ToImmutable();
+    }
+
+    static ImmutableArray<PortSpec> Ports(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<PortSpec>();
+        foreach (var (item, ip) in r.MapList(node, path))
+        {
+            int? containerPort = null, hostPort = null;
+            string? protocol = null, name = null, hostIP = null;
+            foreach (var (key, v, p) in r.Entries(item, ip))
+            {
+                switch (key)
+                {
+                    case "containerPort": containerPort = r.Int(v, p); break;
+                    case "protocol": protocol = r.Str(v, p); break;
+                    case "name": name = r.Str(v, p); break;
+                    case "hostPort": hostPort = r.Int(v, p); break;
+                    case "hostIP": hostIP = r.Str(v, p); break;
+                    default: Unknown(r, v, p, key); break;
+                }
+            }
+            b.Add(new PortSpec { ContainerPort = containerPort ?? 0, Protocol = protocol ?? "TCP", Name = name, HostPort = hostPort, HostIP = hostIP });
+        }
+        return b.ToImmutable();
+    }
+
+    static ResourceRequirements Resources(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return new ResourceRequirements();
+        var limits = ImmutableSortedDictionary<string, string>.Empty;
+        var requests = ImmutableSortedDictionary<string, string>.Empty;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "limits": limits = r.StringMap(value, p, allowNumbers: true); break;
+                case "requests": requests = r.StringMap(value, p, allowNumbers: true); break;
+                case "claims": break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new ResourceRequirements { Limits = limits, Requests = requests };
+    }
+
+    static void Unknown(NodeReader r, YamlNode value, string path, string key) =>
+        r.Warn(value, path, $"unknown field \"{key}\"");
+}
