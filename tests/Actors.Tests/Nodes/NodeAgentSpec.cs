@@ -68,9 +68,9 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         return m.Pod;
     }
 
-    private static ContainerStatus Main(Pod p) => p.Status!.ContainerStatuses.Single();
+    private static ContainerStatus C(Pod p) => p.Status!.ContainerStatuses.Single();
 
-    private static bool IsRunning(Pod p) => p.Status?.Phase == "Running" && Main(p).State.Running is not null;
+    private static bool IsRunning(Pod p) => p.Status?.Phase == "Running" && C(p).State.Running is not null;
 
     [Fact]
     public void NodeAgent_must_start_a_pod_and_report_it_running()
@@ -85,10 +85,10 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
 
         var pending = Status(owner, p => true);
         Assert.Equal("Pending", pending.Status!.Phase);
-        Assert.Equal("ContainerCreating", Main(pending).State.Waiting!.Reason);
+        Assert.Equal("ContainerCreating", C(pending).State.Waiting!.Reason);
 
         var running = Status(owner, IsRunning);
-        var cs = Main(running);
+        var cs = C(running);
         Assert.Equal(0, cs.RestartCount);
         Assert.True(cs.Ready);
         Assert.NotNull(cs.Pid);
@@ -129,17 +129,17 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         owner.ExpectMsg<PodAccepted>();
 
         // First restart is immediate; the second waits base (300ms) in CrashLoopBackOff, the third 600ms.
-        var backoff = Status(owner, p => Main(p).State.Waiting?.Reason == "CrashLoopBackOff");
-        var cs = Main(backoff);
+        var backoff = Status(owner, p => C(p).State.Waiting?.Reason == "CrashLoopBackOff");
+        var cs = C(backoff);
         Assert.Equal("Running", backoff.Status!.Phase);
         Assert.Equal(2, cs.RestartCount);
         Assert.Equal("back-off 300ms restarting failed container=main pod=crash", cs.State.Waiting!.Message);
         Assert.Equal(1, cs.LastState.Terminated!.ExitCode);
         Assert.Equal("Error", cs.LastState.Terminated.Reason);
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var next = Status(owner, p => Main(p).State.Waiting?.Reason == "CrashLoopBackOff" && Main(p).RestartCount == 3);
+        var next = Status(owner, p => C(p).State.Waiting?.Reason == "CrashLoopBackOff" && C(p).RestartCount == 3);
         Assert.True(sw.Elapsed >= TimeSpan.FromMilliseconds(250), $"restarted after {sw.Elapsed}");
-        Assert.Equal("back-off 600ms restarting failed container=main pod=crash", Main(next).State.Waiting!.Message);
+        Assert.Equal("back-off 600ms restarting failed container=main pod=crash", C(next).State.Waiting!.Message);
 
         _catalog.FishForMessage(o => o is EventRecorded { Event: { Reason: "BackOff", Type: "Warning" } });
 
@@ -159,10 +159,10 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         agent.Tell(new StartPod(MakePod("once", "Never", 1, "exit", "3"), "job/once", 1), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
         var failed = Status(owner, p => p.Status!.Phase == "Failed");
-        var t = Main(failed).State.Terminated!;
+        var t = C(failed).State.Terminated!;
         Assert.Equal(3, t.ExitCode);
         Assert.Equal("Error", t.Reason);
-        Assert.Equal(0, Main(failed).RestartCount);
+        Assert.Equal(0, C(failed).RestartCount);
         Assert.Equal(1, _driver.Starts);
     }
 
@@ -174,7 +174,7 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         agent.Tell(new StartPod(MakePod("job", "OnFailure", 1, "exit", "0", "after", "100ms"), "job/job", 1), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
         var done = Status(owner, p => p.Status!.Phase == "Succeeded");
-        Assert.Equal("Completed", Main(done).State.Terminated!.Reason);
+        Assert.Equal("Completed", C(done).State.Terminated!.Reason);
         Assert.Equal(1, _driver.Starts);
     }
 
@@ -186,7 +186,7 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         agent.Tell(new StartPod(MakePod("bad", "Never", 1, "missing"), "rs/bad", 1), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
         var failed = Status(owner, p => p.Status!.Phase == "Failed");
-        var t = Main(failed).State.Terminated!;
+        var t = C(failed).State.Terminated!;
         Assert.Equal(127, t.ExitCode);
         Assert.Equal("StartError", t.Reason);
         Assert.Contains("not found", t.Message);
@@ -202,9 +202,9 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         pod = pod with { Spec = pod.Spec with { Containers = [pod.Spec.Containers[0] with { Image = "missing:1" }] } };
         agent.Tell(new StartPod(pod, "rs/noimg", 1), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
-        var waiting = Status(owner, p => Main(p).State.Waiting?.Reason == "ErrImagePull");
+        var waiting = Status(owner, p => C(p).State.Waiting?.Reason == "ErrImagePull");
         Assert.Equal("Pending", waiting.Status!.Phase);
-        Assert.Contains("missing:1", Main(waiting).State.Waiting!.Message);
+        Assert.Contains("missing:1", C(waiting).State.Waiting!.Message);
         Assert.Equal(0, _driver.Starts);
     }
 
@@ -256,7 +256,7 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         agent.Tell(new StopPod(pod.Metadata.Uid!), owner.Ref);
         owner.FishForMessage(o => o is PodStopped s && s.Uid == pod.Metadata.Uid);
         owner.FishForMessage(o => o is Terminated);
-        Assert.Empty(_driver.ListAsync().Result);
+        Assert.Empty(_driver.List());
         Assert.Contains(_driver.Kills, k => k.Signal == 15);
         Assert.False(Directory.Exists(_settings.PodDir(pod.Metadata.Uid!)));
         _catalog.FishForMessage(o => o is ObjectForgotten { Kind: "Pod", Name: "web" } f && f.Uid == pod.Metadata.Uid);
@@ -282,14 +282,14 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void NodeAgent_must_adopt_running_containers_after_a_restart()
+    public async Task NodeAgent_must_adopt_running_containers_after_a_restart()
     {
         var agent1 = Agent("agent-1");
         var owner = CreateTestProbe();
         var pod = MakePod("web", args: ["sleep"]);
         agent1.Tell(new StartPod(pod, "rs/web", 7), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
-        var pid = Main(Status(owner, IsRunning)).Pid;
+        var pid = C(Status(owner, IsRunning)).Pid;
 
         // kill -9 of the node: the actors go, the container keeps running
         Watch(agent1);
@@ -303,17 +303,17 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         var accepted = owner2.ExpectMsg<PodAccepted>();
         Assert.True(accepted.Adopted);
         var adopted = Status(owner2, IsRunning);
-        Assert.Equal(pid, Main(adopted).Pid);
-        Assert.Equal(0, Main(adopted).RestartCount);
+        Assert.Equal(pid, C(adopted).Pid);
+        Assert.Equal(0, C(adopted).RestartCount);
         Assert.Equal(1, _driver.Starts);
         // the epoch seen before the restart still counts
         agent2.Tell(new StartPod(MakePod("old", args: ["sleep"]), "rs/web", 6), owner2.Ref);
         owner2.FishForMessage(o => o is PodRejected);
         // and it still supervises: an exit now restarts it
-        _driver.KillAsync(ContainerLaunchBuilder.ContainerId(pod.Metadata.Uid!, "main"), 9).Wait();
-        var restarted = Status(owner2, p => IsRunning(p) && Main(p).RestartCount == 1);
-        Assert.NotEqual(pid, Main(restarted).Pid);
-        Assert.Equal(137, Main(restarted).LastState.Terminated!.ExitCode);
+        await _driver.KillAsync(ContainerLaunchBuilder.ContainerId(pod.Metadata.Uid!, "main"), 9);
+        var restarted = Status(owner2, p => IsRunning(p) && C(p).RestartCount == 1);
+        Assert.NotEqual(pid, C(restarted).Pid);
+        Assert.Equal(137, C(restarted).LastState.Terminated!.ExitCode);
     }
 
     [Fact]
@@ -324,7 +324,7 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         var pod = MakePod("crash", "Always", 1, "exit", "1", "after", "50ms");
         agent1.Tell(new StartPod(pod, "rs/crash", 1), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
-        Status(owner, p => Main(p).RestartCount >= 2);
+        Status(owner, p => C(p).RestartCount >= 2);
         Watch(agent1);
         Sys.Stop(agent1);
         ExpectTerminated(agent1);
@@ -333,8 +333,8 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         var owner2 = CreateTestProbe();
         agent2.Tell(new StartPod(pod, "rs/crash", 1), owner2.Ref);
         owner2.FishForMessage(o => o is PodAccepted);
-        var after = Status(owner2, p => Main(p).RestartCount >= 3);
-        Assert.True(Main(after).RestartCount >= 3);
+        var after = Status(owner2, p => C(p).RestartCount >= 3);
+        Assert.True(C(after).RestartCount >= 3);
     }
 
     [Fact]
@@ -354,24 +354,24 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         // claim timeout is 1s in this spec
         AwaitAssert(() =>
         {
-            Assert.Empty(_driver.ListAsync().Result);
+            Assert.Empty(_driver.List());
             Assert.False(Directory.Exists(_settings.PodDir(pod.Metadata.Uid!)));
         }, TimeSpan.FromSeconds(6), TimeSpan.FromMilliseconds(100));
         _catalog.FishForMessage(o => o is ObjectForgotten f && f.Uid == pod.Metadata.Uid, TimeSpan.FromSeconds(3));
     }
 
     [Fact]
-    public void NodeAgent_must_clean_up_what_no_pod_owns_on_start()
+    public async Task NodeAgent_must_clean_up_what_no_pod_owns_on_start()
     {
         // a container of this node whose pod folder is gone, another node's container, and an empty pod folder
         var labels = ImmutableSortedDictionary<string, string>.Empty
             .Add("troupe.node", "n1").Add("troupe.pod.uid", "gone-uid").Add("troupe.container.name", "main");
-        _driver.StartAsync(new ContainerLaunch { Id = "gone-main", Args = ["sleep"], LogPath = "/dev/null", Labels = labels }).Wait();
-        _driver.StartAsync(new ContainerLaunch
+        await _driver.StartAsync(new ContainerLaunch { Id = "gone-main", Args = ["sleep"], LogPath = "/dev/null", Labels = labels });
+        await _driver.StartAsync(new ContainerLaunch
         {
             Id = "other-main", Args = ["sleep"], LogPath = "/dev/null",
             Labels = labels.SetItem("troupe.node", "n2").SetItem("troupe.pod.uid", "other-uid"),
-        }).Wait();
+        });
         Directory.CreateDirectory(_settings.PodDir("empty-uid"));
         File.WriteAllText(_settings.PodFile("empty-uid"), ProtocolJson.Serialize(MakePod("empty") with
         {
@@ -382,7 +382,7 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         var owner = CreateTestProbe();
         agent.Tell(DescribeNode.Instance, owner.Ref); // answered only once recovery is done
         owner.ExpectMsg<NodeDescribed>();
-        Assert.Equal(["other-main"], _driver.ListAsync().Result.Select(r => r.Id));
+        Assert.Equal(["other-main"], _driver.List().Select(r => r.Id));
         Assert.False(Directory.Exists(_settings.PodDir("empty-uid")));
     }
 
@@ -395,7 +395,7 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         var uid = pod.Metadata.Uid!;
         agent.Tell(new StartPod(pod, "rs/logs", 1), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
-        var first = Main(Status(owner, IsRunning));
+        var first = C(Status(owner, IsRunning));
 
         agent.Tell(new GetPodLog(uid, null, true, null), owner.Ref);
         var none = owner.FishForMessage<CommandRejected>(_ => true);
@@ -406,7 +406,7 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
         var current = owner.FishForMessage<ContainerLog>(_ => true);
         Assert.Equal($"pid {first.Pid}\nexit 1 after 100ms\n", current.Text);
 
-        var second = Main(Status(owner, p => IsRunning(p) && Main(p).RestartCount == 1));
+        var second = C(Status(owner, p => IsRunning(p) && C(p).RestartCount == 1));
         agent.Tell(new GetPodLog(uid, "main", true, null), owner.Ref);
         var previous = owner.FishForMessage<ContainerLog>(_ => true);
         Assert.Equal($"pid {first.Pid}\nexit 1 after 100ms\n", previous.Text);
@@ -469,23 +469,23 @@ public sealed class NodeAgentSpec : Akka.TestKit.Xunit2.TestKit
             agent.Tell(new StartPod(MakePod($"p{i}", args: ["sleep"]), $"rs/p{i}", 1), owner.Ref);
             owner.FishForMessage(o => o is PodAccepted);
         }
-        AwaitAssert(() => Assert.Equal(3, _driver.ListAsync().Result.Count(r => r.Status == "Running")));
+        AwaitAssert(() => Assert.Equal(3, _driver.List().Count(r => r.Status == "Running")));
         agent.Tell(NodeAgent.StopAllPods.Instance, owner.Ref);
         owner.FishForMessage(o => o is NodeAgent.AllPodsStopped, TimeSpan.FromSeconds(5));
-        Assert.Empty(_driver.ListAsync().Result);
+        Assert.Empty(_driver.List());
         agent.Tell(new StartPod(MakePod("late", args: ["sleep"]), "rs/late", 1), owner.Ref);
         Assert.Contains("shutting down", owner.FishForMessage<PodRejected>(_ => true).Reason);
     }
 
     [Fact]
-    public void NodeAgent_must_stop_pods_when_the_actor_system_shuts_down()
+    public async Task NodeAgent_must_stop_pods_when_the_actor_system_shuts_down()
     {
         var agent = Agent();
         var owner = CreateTestProbe();
         agent.Tell(new StartPod(MakePod("web", args: ["sleep"]), "rs/web", 1), owner.Ref);
         owner.ExpectMsg<PodAccepted>();
         Status(owner, IsRunning);
-        CoordinatedShutdown.Get(Sys).Run(CoordinatedShutdown.UnknownReason.Instance).Wait(TimeSpan.FromSeconds(10));
-        Assert.Empty(_driver.ListAsync().Result);
+        await CoordinatedShutdown.Get(Sys).Run(CoordinatedShutdown.UnknownReason.Instance).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(_driver.List());
     }
 }

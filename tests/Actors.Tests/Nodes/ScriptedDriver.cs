@@ -81,6 +81,8 @@ public sealed class ScriptedDriver : IContainerDriver
                 e.Launch.Labels, done ? e.Exit.Task.Result : null);
         }).ToList());
 
+    public IReadOnlyList<ContainerRecord> List() => ListAsync().Result;
+
     public bool IsRunning(string id) => _entries.TryGetValue(id, out var e) && !e.Exit.Task.IsCompleted;
 
     private static TimeSpan ParseDuration(string s) =>
