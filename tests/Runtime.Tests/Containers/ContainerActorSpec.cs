@@ -99,10 +99,10 @@ public sealed class ContainerActorSpec : TestKit
     }
 
     [Fact]
-    public void ContainerActor_must_adopt_a_running_attempt_without_starting_it()
+    public async Task ContainerActor_must_adopt_a_running_attempt_without_starting_it()
     {
         var probe = CreateTestProbe();
-        var running = _driver.StartAsync(Launch("exit", "0", "after", "200ms")).Result;
+        var running = await _driver.StartAsync(Launch("exit", "0", "after", "200ms"));
         Spawn(ContainerActor.Adopt("web", _driver, running), probe);
         var started = probe.ExpectMsg<ContainerStarted>();
         Assert.Equal(running.Pid, started.Pid);

@@ -1,0 +1,198 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Troupe.Api.Objects;
+using Troupe.Runtime.Drivers;
+
+namespace Troupe.Actors.Nodes;
+
+/// <summary>
+/// INTERNAL API. Pure: turns one container of a pod spec and its image into the driver's <see cref="ContainerLaunch"/>,
+/// as Kubernetes does: the image's ENV (and PATH) merged with the container's <c>env</c>; <c>command</c> replaces
+/// ENTRYPOINT and <c>args</c> replaces CMD; <c>$(VAR)</c> expanded in command, args and env values.
+/// </summary>
+public static class ContainerLaunchBuilder
+{
+    public const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    public const string LabelPodUid = "troupe.pod.uid";
+    public const string LabelPodName = "troupe.pod.name";
+    public const string LabelPodNamespace = "troupe.pod.namespace";
+    public const string LabelContainerName = "troupe.container.name";
+    public const string LabelOwner = "troupe.owner";
+    public const string LabelNode = "troupe.node";
+
+    /// <summary>The driver id of a pod container, unique on the node and the same for every attempt: <c>&lt;first 12 of uid&gt;-&lt;name&gt;</c>.</summary>
+    public static string ContainerId(string podUid, string containerName)
+    {
+        var u = podUid.Replace("-", "");
+        return $"{(u.Length > 12 ? u[..12] : u)}-{containerName}";
+    }
+
+    /// <summary>Build attempt <paramref name="attempt"/> (0 for the first) of <paramref name="container"/>.</summary>
+    public static ContainerLaunch Build(Pod pod, Container container, PodImage image, NodeSettings node, string ownerKey, int attempt)
+    {
+        var uid = pod.Metadata.Uid ?? throw new ArgumentException("pod has no uid");
+        var env = MergeEnv(image.Env, container.Env, pod.Metadata.Name);
+        var vars = env.Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
+        var args = MergeArgs(image.Entrypoint, image.Cmd, container.Command, container.Args)
+            .Select(a => Expand(a, vars)).ToImmutableArray();
+        if (args.IsEmpty)
+            throw new ContainerStartException($"no command specified for container \"{container.Name}\" (the image has no ENTRYPOINT or CMD)", 127);
+        var (uidNum, gidNum) = ParseUser(image.User);
+        var limits = container.Resources.Limits;
+        return new ContainerLaunch
+        {
+            Id = ContainerId(uid, container.Name),
+            Args = args,
+            Env = env,
+            WorkingDir = !string.IsNullOrEmpty(container.WorkingDir) ? container.WorkingDir
+                : !string.IsNullOrEmpty(image.WorkingDir) ? image.WorkingDir : "/",
+            Hostname = pod.Spec.Hostname ?? pod.Metadata.Name,
+            Uid = uidNum,
+            Gid = gidNum,
+            Layers = image.Layers,
+            LogPath = node.LogFile(uid, container.Name, attempt),
+            MemoryLimitBytes = limits.TryGetValue("memory", out var m) ? ResourceQuantity.ParseBytes(m) : null,
+            CpuMillis = limits.TryGetValue("cpu", out var c) ? ResourceQuantity.ParseMillis(c) : null,
+            CgroupPath = $"troupe/{node.NodeName}/{uid}/{container.Name}",
+            Labels = ImmutableSortedDictionary.CreateRange(new Dictionary<string, string>
+            {
+                [LabelPodUid] = uid,
+                [LabelPodName] = pod.Metadata.Name,
+                [LabelPodNamespace] = pod.Metadata.Namespace,
+                [LabelContainerName] = container.Name,
+                [LabelOwner] = ownerKey,
+                [LabelNode] = node.NodeName,
+            }),
+        };
+    }
+
+    /// <summary>The image's environment, then the container's (same name wins, order kept), PATH always present, HOSTNAME set.</summary>
+    public static ImmutableArray<string> MergeEnv(ImmutableArray<string> imageEnv, ImmutableArray<EnvVar> containerEnv, string hostname)
+    {
+        var order = new List<string>();
+        var values = new Dictionary<string, string>();
+        void Set(string k, string v)
+        {
+            if (!values.ContainsKey(k)) order.Add(k);
+            values[k] = v;
+        }
+        foreach (var e in imageEnv.IsDefault ? [] : imageEnv)
+        {
+            var p = e.Split('=', 2);
+            Set(p[0], p.Length > 1 ? p[1] : "");
+        }
+        if (!values.ContainsKey("PATH")) Set("PATH", DefaultPath["PATH=".Length..]);
+        Set("HOSTNAME", hostname);
+        // Container env values may refer to earlier variables with $(VAR), as Kubernetes allows.
+        foreach (var e in containerEnv.IsDefault ? [] : containerEnv)
+            Set(e.Name, Expand(e.Value, values));
+        return order.Select(k => $"{k}={values[k]}").ToImmutableArray();
+    }
+
+    /// <summary>
+    /// Kubernetes' rule: command set → command + args (the image's CMD is dropped); else ENTRYPOINT + (args if set,
+    /// else CMD).
+    /// </summary>
+    public static ImmutableArray<string> MergeArgs(ImmutableArray<string> entrypoint, ImmutableArray<string> cmd,
+        ImmutableArray<string> command, ImmutableArray<string> args)
+    {
+        static ImmutableArray<string> N(ImmutableArray<string> a) => a.IsDefault ? [] : a;
+        if (!N(command).IsEmpty) return N(command).AddRange(N(args));
+        return N(entrypoint).AddRange(!N(args).IsEmpty ? N(args) : N(cmd));
+    }
+
+    /// <summary>
+    /// <c>$(VAR)</c> → its value when defined (else left as written); <c>$$</c> → <c>$</c> (so <c>$$(VAR)</c> stays literal).
+    /// </summary>
+    public static string Expand(string s, IReadOnlyDictionary<string, string> vars)
+    {
+        if (!s.Contains('$')) return s;
+        var sb = new StringBuilder(s.Length);
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (s[i] != '$' || i + 1 >= s.Length) { sb.Append(s[i]); continue; }
+            if (s[i + 1] == '$') { sb.Append('$'); i++; continue; }
+            if (s[i + 1] == '(')
+            {
+                var end = s.IndexOf(')', i + 2);
+                if (end > 0)
+                {
+                    var name = s[(i + 2)..end];
+                    if (vars.TryGetValue(name, out var v)) { sb.Append(v); i = end; continue; }
+                    sb.Append(s, i, end - i + 1);
+                    i = end;
+                    continue;
+                }
+            }
+            sb.Append(s[i]);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The image's USER when numeric (<c>1000</c>, <c>1000:1000</c>); names are not resolved yet (root).</summary>
+    public static (uint Uid, uint Gid) ParseUser(string? user)
+    {
+        if (string.IsNullOrEmpty(user)) return (0, 0);
+        var p = user.Split(':', 2);
+        if (!uint.TryParse(p[0], NumberStyles.None, CultureInfo.InvariantCulture, out var u)) return (0, 0);
+        var g = p.Length > 1 && uint.TryParse(p[1], NumberStyles.None, CultureInfo.InvariantCulture, out var gg) ? gg : u;
+        return (u, g);
+    }
+
+    /// <summary>Signal number of an image's STOPSIGNAL (<c>SIGQUIT</c>, <c>QUIT</c>, <c>3</c>); SIGTERM when unset or unknown.</summary>
+    public static int StopSignal(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return 15;
+        if (int.TryParse(name, out var n) && n > 0) return n;
+        var s = name.Trim().ToUpperInvariant();
+        if (s.StartsWith("SIG")) s = s[3..];
+        return s switch
+        {
+            "HUP" => 1, "INT" => 2, "QUIT" => 3, "KILL" => 9, "USR1" => 10, "USR2" => 12, "TERM" => 15,
+            "WINCH" => 28, "PWR" => 30, _ => 15,
+        };
+    }
+}
+
+/// <summary>
+/// INTERNAL API. Kubernetes quantities as <c>resources.limits</c> holds them: memory <c>64Mi</c>, <c>1G</c>, <c>512k</c>,
+/// <c>1e9</c>, plain bytes; cpu <c>250m</c>, <c>0.5</c>, <c>2</c>.
+/// </summary>
+public static class ResourceQuantity
+{
+    private static readonly (string Suffix, decimal Factor)[] Suffixes =
+    [
+        ("Ki", 1024m), ("Mi", 1024m * 1024), ("Gi", 1024m * 1024 * 1024), ("Ti", 1024m * 1024 * 1024 * 1024),
+        ("Pi", 1024m * 1024 * 1024 * 1024 * 1024), ("Ei", 1024m * 1024 * 1024 * 1024 * 1024 * 1024),
+        ("m", 0.001m), ("k", 1e3m), ("K", 1e3m), ("M", 1e6m), ("G", 1e9m), ("T", 1e12m), ("P", 1e15m), ("E", 1e18m),
+    ];
+
+    /// <summary>The quantity as a number (bytes for memory, cores for cpu).</summary>
+    public static decimal Parse(string q)
+    {
+        var s = q.Trim();
+        if (s.Length == 0) throw new FormatException("empty quantity");
+        foreach (var (suffix, factor) in Suffixes)
+            if (s.EndsWith(suffix, StringComparison.Ordinal) && s.Length > suffix.Length && !char.IsLetter(s[^(suffix.Length + 1)]))
+                return decimal.Parse(s[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture) * factor;
+        return decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    public static long ParseBytes(string q) => (long)Math.Ceiling(Parse(q));
+
+    public static long ParseMillis(string q) => (long)Math.Ceiling(Parse(q) * 1000);
+
+    /// <summary>Bytes as Kubernetes prints a memory quantity: <c>128Mi</c>, <c>1Gi</c>, else plain bytes.</summary>
+    public static string FormatBytes(long bytes)
+    {
+        foreach (var (suffix, f) in new[] { ("Ei", 1L << 60), ("Pi", 1L << 50), ("Ti", 1L << 40), ("Gi", 1L << 30), ("Mi", 1L << 20), ("Ki", 1L << 10) })
+            if (bytes != 0 && bytes % f == 0) return $"{bytes / f}{suffix}";
+        return bytes.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Millicores as Kubernetes prints cpu: <c>500m</c>, <c>2</c>.</summary>
+    public static string FormatMillis(long millis) =>
+        millis % 1000 == 0 ? (millis / 1000).ToString(CultureInfo.InvariantCulture) : $"{millis}m";
+}
