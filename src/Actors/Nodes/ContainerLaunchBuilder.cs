@@ -157,32 +157,17 @@ public static class ContainerLaunchBuilder
 }
 
 /// <summary>
-/// INTERNAL API. Kubernetes quantities as <c>resources.limits</c> holds them: memory <c>64Mi</c>, <c>1G</c>, <c>512k</c>,
-/// <c>1e9</c>, plain bytes; cpu <c>250m</c>, <c>0.5</c>, <c>2</c>.
+/// INTERNAL API. Kubernetes quantities as <c>resources.limits</c> holds them (parsed by <see cref="Quantity"/>:
+/// memory <c>64Mi</c>, <c>1G</c>, plain bytes; cpu <c>250m</c>, <c>0.5</c>, <c>2</c>) and printed back as kubectl does.
 /// </summary>
 public static class ResourceQuantity
 {
-    private static readonly (string Suffix, decimal Factor)[] Suffixes =
-    [
-        ("Ki", 1024m), ("Mi", 1024m * 1024), ("Gi", 1024m * 1024 * 1024), ("Ti", 1024m * 1024 * 1024 * 1024),
-        ("Pi", 1024m * 1024 * 1024 * 1024 * 1024), ("Ei", 1024m * 1024 * 1024 * 1024 * 1024 * 1024),
-        ("m", 0.001m), ("k", 1e3m), ("K", 1e3m), ("M", 1e6m), ("G", 1e9m), ("T", 1e12m), ("P", 1e15m), ("E", 1e18m),
-    ];
+    /// <summary>The quantity in base units (bytes, cores); <see cref="FormatException"/> when invalid.</summary>
+    public static decimal Parse(string q) => Quantity.Parse(q.Trim()).Value;
 
-    /// <summary>The quantity as a number (bytes for memory, cores for cpu).</summary>
-    public static decimal Parse(string q)
-    {
-        var s = q.Trim();
-        if (s.Length == 0) throw new FormatException("empty quantity");
-        foreach (var (suffix, factor) in Suffixes)
-            if (s.EndsWith(suffix, StringComparison.Ordinal) && s.Length > suffix.Length && !char.IsLetter(s[^(suffix.Length + 1)]))
-                return decimal.Parse(s[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture) * factor;
-        return decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
-    }
+    public static long ParseBytes(string q) => Quantity.Parse(q.Trim()).ToBytes();
 
-    public static long ParseBytes(string q) => (long)Math.Ceiling(Parse(q));
-
-    public static long ParseMillis(string q) => (long)Math.Ceiling(Parse(q) * 1000);
+    public static long ParseMillis(string q) => Quantity.Parse(q.Trim()).ToMilli();
 
     /// <summary>Bytes as Kubernetes prints a memory quantity: <c>128Mi</c>, <c>1Gi</c>, else plain bytes.</summary>
     public static string FormatBytes(long bytes)
