@@ -22,6 +22,9 @@ public static class ManifestReader
     /// <summary>The name used for standard input in messages.</summary>
     public const string StdinName = "<stdin>";
 
+    /// <summary>Deepest nesting of mappings and lists accepted (Kubernetes objects need about 12).</summary>
+    public const int MaxDepth = 100;
+
     /// <summary>
     /// Reads every document of <paramref name="yamlText"/>. <paramref name="namespace"/> is the namespace the
     /// user asked for (<c>-n</c>), or null: objects that name none get it (or <c>default</c>), and an object that
@@ -292,16 +295,29 @@ public static class ManifestReader
         _ => null,
     };
 
-    /// <summary>Remembers where the last event parsed ended, for errors that come without a position.</summary>
+    /// <summary>
+    /// Remembers where the last event parsed ended, for errors that come without a position, and refuses
+    /// nesting deeper than <see cref="MaxDepth"/> before YamlDotNet's recursive loader overflows the stack.
+    /// </summary>
     sealed class TrackingParser(IParser inner) : IParser
     {
+        int depth;
         public Mark LastGood { get; private set; } = Mark.Empty;
         public ParsingEvent? Current => inner.Current;
 
         public bool MoveNext()
         {
             if (inner.Current is { } e) LastGood = e.End;
-            return inner.MoveNext();
+            if (!inner.MoveNext()) return false;
+            switch (inner.Current)
+            {
+                case MappingStart or SequenceStart when ++depth > MaxDepth:
+                    throw new YamlException(inner.Current.Start, inner.Current.End, $"nesting deeper than {MaxDepth} levels");
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+            return true;
         }
     }
 }

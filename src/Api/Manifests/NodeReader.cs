@@ -145,7 +145,12 @@ internal sealed class NodeReader(string file, List<ManifestProblem> problems, Li
             if (k is YamlScalarNode { Value: { } name } && name != "<<") seen.Add(name);
         foreach (var source in merges)
         {
-            if (++mergeDepth > 64) { Error(source, path, "merge keys nest too deeply"); mergeDepth--; yield break; }
+            if (++mergeDepth > 16 || ++mergeVisits > 10_000)
+            {
+                Error(source, path, "merge keys (<<) nest or repeat too much");
+                mergeDepth--;
+                yield break;
+            }
             foreach (var (key, value, _) in Entries(source, path))
             {
                 if (!seen.Add(key)) continue;
@@ -156,7 +161,7 @@ internal sealed class NodeReader(string file, List<ManifestProblem> problems, Li
         }
     }
 
-    int mergeDepth;
+    int mergeDepth, mergeVisits;
 
     /// <summary>A scalar is located at its value; a mapping or list that starts on a later line, at its key.</summary>
     void MarkEntry(YamlNode key, YamlNode value, string path)

@@ -295,4 +295,43 @@ public class ManifestReaderSpec
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void ManifestReader_must_refuse_deep_nesting_instead_of_overflowing_the_stack()
+    {
+        var e = Fails("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: " + new string('[', 100_000) + new string(']', 100_000) + "\n");
+        Assert.Contains("YAML: nesting deeper than 100 levels", e.Message);
+        Assert.Equal(4, e.Line);
+    }
+
+    [Fact]
+    public void ManifestReader_must_bound_merge_key_expansion()
+    {
+        var bomb = new System.Text.StringBuilder("a0: &a0 {x: 1}\n");
+        for (var i = 1; i < 12; i++)
+            bomb.Append($"a{i}: &a{i} {{<<: [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))}]}}\n");
+        bomb.Append("apiVersion: v1\nkind: Pod\nmetadata:\n  <<: *a11\n  name: p\n");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var e = Fails(bomb.ToString());
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), started.Elapsed.ToString());
+        Assert.Contains("merge keys (<<) nest or repeat too much", e.Message);
+    }
+
+    [Fact]
+    public void ManifestReader_must_read_stdin_and_name_it_in_messages()
+    {
+        var original = Console.In;
+        try
+        {
+            Console.SetIn(new StringReader(Corpus.SeedDeployment));
+            Assert.Equal("myapp", Assert.Single(ManifestReader.ReadPath("-").Objects).Metadata.Name);
+            Console.SetIn(new StringReader("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n"));
+            var e = Assert.Throws<ManifestException>(() => ManifestReader.ReadStdin());
+            Assert.StartsWith("<stdin>:2:7: kind Job (batch/v1) is not supported by Troupe yet", e.Message);
+        }
+        finally
+        {
+            Console.SetIn(original);
+        }
+    }
 }
