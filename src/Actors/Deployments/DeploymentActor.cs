@@ -1,0 +1,264 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using Troupe.Actors.Catalog;
+using Troupe.Actors.Hosting;
+using Troupe.Actors.ReplicaSets;
+using Troupe.Api.Objects;
+using Troupe.Api.Protocol;
+
+namespace Troupe.Actors.Deployments;
+
+/// <summary>
+/// A Deployment: a persistent sharded entity (<c>namespace/name</c>) that supervises one
+/// <see cref="ReplicaSetActor"/> per pod-template hash. It persists the spec, scaling, deletion, and — before any pod
+/// is sent to a node — each pod's identity (name, UID, node, epoch), so after a restart or fail-over it adopts the
+/// pods that still run instead of starting duplicates. Each recovery advances the epoch.
+/// </summary>
+public sealed class DeploymentActor : ReceivePersistentActor
+{
+    readonly string _id;
+    readonly ActorsSettings _settings;
+    readonly string _nodeName;
+    readonly ILoggingAdapter _log = Context.GetLogger();
+    readonly Dictionary<string, DeploymentReconciler.ReplicaSetCounts> _counts = new();
+    readonly IActorRef _catalog;
+    DeploymentState _state = DeploymentState.Empty;
+    DeploymentStatus? _status;
+    bool _deleting;
+
+    public override string PersistenceId { get; }
+
+    /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
+    public static Props Props(string entityId, ActorsSettings settings, string nodeName, IActorRef catalog) =>
+        BackoffSupervisor.Props(Backoff.OnStop(
+                Akka.Actor.Props.Create(() => new DeploymentActor(entityId, settings, nodeName, catalog)),
+                "d", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2)
+            .WithFinalStopMessage(m => m is StopDeploymentEntity));
+
+    public DeploymentActor(string id, ActorsSettings settings, string nodeName, IActorRef catalog)
+    {
+        _id = id;
+        _settings = settings;
+        _nodeName = nodeName;
+        PersistenceId = $"deployment-{id}";
+        _catalog = catalog;
+
+        Recover<IDeploymentEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<ApplyDeployment>(OnApply);
+        Command<ScaleDeploymentTo>(OnScale);
+        Command<DeleteDeployment>(OnDelete);
+        Command<ReplicaSetActor.CreatePods>(OnCreatePods);
+        Command<ReplicaSetActor.DeletePods>(OnDeletePods);
+        Command<ReplicaSetActor.ReplicaSetCountsChanged>(OnCounts);
+        Command<Terminated>(OnChildTerminated);
+        Command<StopDeploymentEntity>(_ => Context.Stop(Self));
+        Command<SaveSnapshotSuccess>(_ => { });
+    }
+
+    string Namespace => DeploymentIds.Split(_id).Namespace;
+    string Name => DeploymentIds.Split(_id).Name;
+
+    void OnRecovered()
+    {
+        if (!_state.Exists)
+        {
+            if (_state.Deleted) Context.Parent.Tell(new Passivate(StopDeploymentEntity.Instance));
+            return;
+        }
+        Persist(new EpochAdvanced(_state.Epoch + 1), e =>
+        {
+            _state = _state.Apply(e);
+            _log.Info("deployment {0} recovered at epoch {1} with {2} pods", _id, _state.Epoch, _state.Pods.Count);
+            Reconcile();
+        });
+    }
+
+    void OnApply(ApplyDeployment cmd)
+    {
+        var d = cmd.Deployment with { Status = null };
+        var hash = TemplateHash.Compute(d.Spec.Template);
+        var canonical = Canonical(d);
+        if (_state.Exists && Canonical(_state.Object!) == canonical)
+        {
+            Sender.Tell(new CommandAccepted("unchanged"));
+            return;
+        }
+        var created = !_state.Exists;
+        var uid = created ? Guid.NewGuid().ToString() : _state.Object!.Metadata.Uid!;
+        var generation = _state.Generation + 1;
+        var replyTo = Sender;
+        if (created) Persist(new EpochAdvanced(_state.Epoch + 1), e => _state = _state.Apply(e));
+        Persist(new DeploymentApplied(canonical, hash, generation, uid, DateTimeOffset.UtcNow), e =>
+        {
+            _state = _state.Apply(e);
+            _deleting = false;
+            Reconcile();
+            replyTo.Tell(new CommandAccepted(created ? "created" : "configured"));
+        });
+    }
+
+    /// <summary>What decides "unchanged": the object as the user wrote it, without the fields the control plane fills in.</summary>
+    static string Canonical(Deployment d) => ProtocolJson.Serialize(d with
+    {
+        Status = null,
+        Metadata = d.Metadata with { Uid = null, Generation = 0, ResourceVersion = null, CreationTimestamp = null },
+    });
+
+    void OnScale(ScaleDeploymentTo cmd)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(CommandRejected.NotFound($"deployments.apps \"{Name}\" not found"));
+            return;
+        }
+        if (_state.Object!.Spec.Replicas == cmd.Replicas)
+        {
+            Sender.Tell(new CommandAccepted("scaled"));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new DeploymentScaled(cmd.Replicas, _state.Generation + 1), e =>
+        {
+            _state = _state.Apply(e);
+            Reconcile();
+            replyTo.Tell(new CommandAccepted("scaled"));
+        });
+    }
+
+    void OnDelete(DeleteDeployment cmd)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(CommandRejected.NotFound($"deployments.apps \"{Name}\" not found"));
+            return;
+        }
+        var replyTo = Sender;
+        var uid = _state.Object!.Metadata.Uid;
+        Persist(new DeploymentDeleted(DateTimeOffset.UtcNow), e =>
+        {
+            _state = _state.Apply(e);
+            _deleting = true;
+            _catalog.Tell(new ObjectForgotten("Deployment", Namespace, Name, uid));
+            replyTo.Tell(new CommandAccepted("deleted"));
+            foreach (var child in Context.GetChildren()) child.Tell(ReplicaSetActor.Terminate.Instance);
+            FinishDeleteIfDone();
+        });
+    }
+
+    void FinishDeleteIfDone()
+    {
+        if (_deleting && !Context.GetChildren().Any())
+        {
+            _log.Info("deployment {0} deleted", _id);
+            Context.Parent.Tell(new Passivate(StopDeploymentEntity.Instance));
+        }
+    }
+
+    void OnChildTerminated(Terminated t)
+    {
+        _counts.Remove(t.ActorRef.Path.Name);
+        FinishDeleteIfDone();
+    }
+
+    void OnCreatePods(ReplicaSetActor.CreatePods cmd)
+    {
+        if (!_state.Exists) return;
+        var now = DateTimeOffset.UtcNow;
+        var events = Enumerable.Range(0, cmd.Count)
+            .Select(_ => new PodCreated(cmd.TemplateHash, PodName(cmd.TemplateHash), Guid.NewGuid().ToString(), _nodeName, _state.Epoch, now))
+            .ToList();
+        var rs = Sender;
+        PersistAll(events, e => _state = _state.Apply(e));
+        DeferAsync(events, evs => rs.Tell(new ReplicaSetActor.PodsCreated(
+            evs.Select(p => new PodRecord(p.TemplateHash, p.Name, p.Uid, p.NodeName, p.Epoch, p.At)).ToImmutableArray(), _state.Epoch)));
+        foreach (var p in events)
+            RecordEvent("ReplicaSet", $"{Name}-{cmd.TemplateHash}", "SuccessfulCreate", $"Created pod: {p.Name}");
+    }
+
+    void OnDeletePods(ReplicaSetActor.DeletePods cmd)
+    {
+        var names = cmd.Names.Where(_state.Pods.ContainsKey).ToImmutableArray();
+        var rs = Sender;
+        PersistAll(names.Select(n => new PodDeleted(n)), e => _state = _state.Apply(e));
+        DeferAsync(cmd.Names, all => rs.Tell(new ReplicaSetActor.PodsDeleted(all)));
+        foreach (var n in names)
+            RecordEvent("ReplicaSet", $"{Name}-{_state.TemplateHash}", "SuccessfulDelete", $"Deleted pod: {n}");
+    }
+
+    void OnCounts(ReplicaSetActor.ReplicaSetCountsChanged m)
+    {
+        _counts[m.TemplateHash] = new DeploymentReconciler.ReplicaSetCounts(m.Replicas, m.Ready);
+        PublishStatus();
+    }
+
+    /// <summary>Start or update one ReplicaSet per revision with its target replicas, then publish the status.</summary>
+    void Reconcile()
+    {
+        if (!_state.Exists) return;
+        var spec = _state.Object!.Spec;
+        var hashes = _state.Templates.Keys.Union(_state.Pods.Values.Select(p => p.TemplateHash));
+        var targets = DeploymentReconciler.Targets(spec, _state.TemplateHash!, hashes);
+        foreach (var (hash, target) in targets)
+        {
+            if (!_state.Templates.TryGetValue(hash, out var template)) continue;
+            var child = Context.Child(hash);
+            if (child.IsNobody())
+            {
+                child = Context.ActorOf(ReplicaSetActor.Props(_id, Name, hash, _settings, _catalog), hash);
+                Context.Watch(child);
+            }
+            var previous = _counts.TryGetValue(hash, out var c) ? c.Replicas : 0;
+            if (previous != target && hash == _state.TemplateHash)
+                RecordEvent("Deployment", Name, "ScalingReplicaSet",
+                    $"Scaled {(target >= previous ? "up" : "down")} replica set {Name}-{hash} from {previous} to {target}");
+            child.Tell(new ReplicaSetActor.SetTarget(target, template, _state.Object.Metadata,
+                _state.Revisions.GetValueOrDefault(hash), _state.Epoch,
+                _state.Pods.Values.Where(p => p.TemplateHash == hash).ToImmutableArray()));
+        }
+        PublishStatus();
+    }
+
+    void PublishStatus()
+    {
+        if (!_state.Exists) return;
+        var spec = _state.Object!.Spec;
+        _status = DeploymentReconciler.Status(spec, _state.Generation, _state.TemplateHash!, _counts, DateTimeOffset.UtcNow, _status);
+        var annotations = _state.Object.Metadata.Annotations.SetItem("deployment.kubernetes.io/revision",
+            _state.Revisions.GetValueOrDefault(_state.TemplateHash!).ToString());
+        _catalog.Tell(new ObjectObserved(_state.Object with
+        {
+            Metadata = _state.Object.Metadata with { Annotations = annotations },
+            Status = _status,
+        }));
+    }
+
+    void RecordEvent(string kind, string name, string reason, string message) =>
+        _catalog.Tell(new EventRecorded(new Event
+        {
+            InvolvedObject = new ObjectReference(kind, Namespace, name),
+            Reason = reason,
+            Message = message,
+            FirstTimestamp = DateTimeOffset.UtcNow,
+            LastTimestamp = DateTimeOffset.UtcNow,
+            Source = new EventSource("deployment-controller"),
+        }));
+
+    const string Alphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    string PodName(string hash)
+    {
+        string name;
+        do
+        {
+            Span<char> s = stackalloc char[5];
+            for (var i = 0; i < 5; i++) s[i] = Alphabet[Random.Shared.Next(Alphabet.Length)];
+            name = $"{Name}-{hash}-{s}";
+        } while (_state.Pods.ContainsKey(name));
+        return name;
+    }
+}

@@ -1,0 +1,184 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Troupe.Actors.Deployments;
+using Troupe.Actors.Hosting;
+using Troupe.Actors.Nodes;
+using Troupe.Api.Objects;
+using Troupe.Api.Protocol;
+using Troupe.Runtime.Images;
+
+namespace Troupe.Actors.Gateway;
+
+/// <summary>
+/// The one door into the control plane, on every node: the HTTP adapter (the command line) and ClusterClient
+/// (other .NET services) both send it <see cref="ITroupeMessage"/>s and get one back. It validates whole requests
+/// before anything is applied, then routes: Deployments to their shard region, reads to the Catalog, logs and images
+/// to the node. It is the edge, so it may Ask; each request runs as a task piped back to its sender, so the gateway
+/// never blocks.
+/// </summary>
+public sealed class ApiGateway : ReceiveActor
+{
+    readonly ActorsSettings _settings;
+    readonly IActorRef _deployments;
+    readonly IActorRef _catalog;
+    readonly IActorRef _nodeAgent;
+    readonly ImageStore _images;
+    readonly Pong _pong;
+    readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef catalog, IActorRef nodeAgent,
+        ImageStore images, Pong pong) =>
+        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, catalog, nodeAgent, images, pong));
+
+    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
+    {
+        _settings = settings;
+        _deployments = deployments;
+        _catalog = catalog;
+        _nodeAgent = nodeAgent;
+        _images = images;
+        _pong = pong;
+
+        Receive<Ping>(_ => Sender.Tell(_pong));
+        Receive<GetObjects>(m => Reply(m, GetObjectsAsync(m)));
+        Receive<ApplyObjects>(m => Reply(m, ApplyAsync(m)));
+        Receive<ScaleDeployment>(m => Reply(m, ScaleAsync(m)));
+        Receive<DeleteObject>(m => Reply(m, DeleteAsync(m)));
+        Receive<GetContainerLog>(m => Reply(m, LogAsync(m)));
+        Receive<GetImages>(m => Reply(m, ImagesAsync()));
+        Receive<ImportImage>(m => Reply(m, ImportAsync(m)));
+        Receive<ShutdownNode>(_ =>
+        {
+            Sender.Tell(new CommandAccepted("shutting down"));
+            var system = Context.System;
+            system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(100),
+                () => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance));
+        });
+        Receive<ITroupeMessage>(m => Sender.Tell(CommandRejected.Invalid($"{m.GetType().Name} is not a request")));
+    }
+
+    void Reply(ITroupeMessage request, Task<ITroupeMessage> work)
+    {
+        var log = _log;
+        work.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully) return t.Result;
+            var e = t.Exception?.GetBaseException();
+            if (e is AskTimeoutException or TaskCanceledException)
+                return new CommandRejected("Unavailable", $"the control plane did not answer {request.GetType().Name} in time");
+            log.Error(e, "request {0} failed", request.GetType().Name);
+            return new CommandRejected("Internal", e?.Message ?? "internal error");
+        }).PipeTo(Sender);
+    }
+
+    async Task<ITroupeMessage> GetObjectsAsync(GetObjects m)
+    {
+        if (Kinds.Resolve(m.Kind) == "Node")
+        {
+            if (_nodeAgent.IsNobody()) return new ObjectList([], 0);
+            var d = await _nodeAgent.Ask<NodeDescribed>(DescribeNode.Instance, _settings.AskTimeout);
+            if (m.Name is not null && d.Node.Metadata.Name != m.Name)
+                return CommandRejected.NotFound($"nodes \"{m.Name}\" not found");
+            return new ObjectList([d.Node], 0);
+        }
+        return await _catalog.Ask<ITroupeMessage>(m, _settings.AskTimeout);
+    }
+
+    async Task<ITroupeMessage> ApplyAsync(ApplyObjects m)
+    {
+        // validate everything before applying anything: the same rules the command line checks, for callers
+        // that come over ClusterClient without it
+        var problems = Troupe.Api.Manifests.ManifestValidator.Check(m.Objects).Select(p => p.ToString()).ToList();
+        foreach (var o in m.Objects)
+        {
+            switch (o)
+            {
+                case Deployment d:
+                    if (d.Spec.Replicas > _settings.MaxReplicas)
+                        problems.Add($"deployment.apps/{d.Metadata.Name}: spec.replicas: must be at most {_settings.MaxReplicas}");
+                    foreach (var c in d.Spec.Template.Spec.InitContainers.Concat(d.Spec.Template.Spec.Containers))
+                        if (await _images.ResolveAsync(c.Image) is null)
+                            problems.Add($"deployment.apps/{d.Metadata.Name}: spec.template.spec.containers[{c.Name}].image: image \"{c.Image}\" is not in the node's image store (troupe load, build or pull it first)");
+                    break;
+                default:
+                    problems.Add($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name}: kind {o.Kind} is parsed but not run by Troupe yet (only Deployments)");
+                    break;
+            }
+        }
+        if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
+
+        var results = ImmutableArray.CreateBuilder<AppliedObject>();
+        foreach (var d in m.Objects.OfType<Deployment>())
+        {
+            string action;
+            if (m.DryRun)
+            {
+                var existing = await _catalog.Ask<ITroupeMessage>(new GetObjects("Deployment", d.Metadata.Namespace, d.Metadata.Name), _settings.AskTimeout);
+                action = existing is ObjectList ? "configured" : "created";
+            }
+            else
+            {
+                var reply = await _deployments.Ask<ITroupeMessage>(
+                    new ApplyDeployment(DeploymentIds.Of(d.Metadata.Namespace, d.Metadata.Name), d), _settings.AskTimeout);
+                if (reply is not CommandAccepted ok) return reply;
+                action = ok.Message;
+            }
+            results.Add(new AppliedObject("Deployment", d.Metadata.Namespace, d.Metadata.Name, action));
+        }
+        return new ObjectsApplied(results.ToImmutable(), 0);
+    }
+
+    async Task<ITroupeMessage> ScaleAsync(ScaleDeployment m)
+    {
+        if (m.Replicas < 0) return CommandRejected.Invalid($"replicas must be 0 or more, got {m.Replicas}");
+        if (m.Replicas > _settings.MaxReplicas) return CommandRejected.Invalid($"replicas must be at most {_settings.MaxReplicas}, got {m.Replicas}");
+        return await _deployments.Ask<ITroupeMessage>(new ScaleDeploymentTo(DeploymentIds.Of(m.Namespace, m.Name), m.Replicas), _settings.AskTimeout);
+    }
+
+    async Task<ITroupeMessage> DeleteAsync(DeleteObject m)
+    {
+        switch (Kinds.Resolve(m.Kind))
+        {
+            case "Deployment":
+                return await _deployments.Ask<ITroupeMessage>(new DeleteDeployment(DeploymentIds.Of(m.Namespace, m.Name)), _settings.AskTimeout);
+            case "Pod":
+                // as in Kubernetes: the pod goes; its ReplicaSet, if any, makes a new one
+                var found = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", m.Namespace, m.Name), _settings.AskTimeout);
+                if (found is not ObjectList { Items: [Pod pod, ..] }) return found;
+                var stopped = await _nodeAgent.Ask<PodStopped>(new StopPod(pod.Metadata.Uid!), TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds + 30));
+                return new CommandAccepted("deleted");
+            case null:
+                return CommandRejected.Invalid($"the server doesn't have a resource type \"{m.Kind}\"");
+            default:
+                return CommandRejected.Invalid($"deleting {m.Kind} objects is not supported by Troupe yet");
+        }
+    }
+
+    async Task<ITroupeMessage> LogAsync(GetContainerLog m)
+    {
+        var found = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", m.Namespace, m.Pod), _settings.AskTimeout);
+        if (found is not ObjectList { Items: [Pod pod, ..] }) return found;
+        return await _nodeAgent.Ask<ITroupeMessage>(new GetPodLog(pod.Metadata.Uid!, m.Container, m.Previous, m.Tail), _settings.AskTimeout);
+    }
+
+    async Task<ITroupeMessage> ImagesAsync()
+    {
+        var list = await _images.ListAsync();
+        return new ImageList(list.Select(i => new ImageSummary(i.Repository, i.Tag, i.Digest, i.Created, i.Size)).ToImmutableArray());
+    }
+
+    async Task<ITroupeMessage> ImportAsync(ImportImage m)
+    {
+        if (!File.Exists(m.TarPath)) return CommandRejected.Invalid($"open {m.TarPath}: no such file");
+        try
+        {
+            var refs = await _images.LoadAsync(m.TarPath);
+            return new CommandAccepted(string.Join("\n", refs.Select(r => $"Loaded image: {r}")));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or InvalidOperationException)
+        {
+            return CommandRejected.Invalid($"{m.TarPath}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Event;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Troupe.Actors.Hosting;
+using Troupe.Api.Protocol;
+
+namespace Troupe.Actors.Gateway;
+
+/// <summary>
+/// The thin HTTP/1.1 adapter over the <see cref="ApiGateway"/> (Kestrel): on the unix socket in <c>$TROUPE_HOME</c>
+/// and, with <c>--api-port</c>, on TCP. <c>POST /v1/messages</c> carries one <see cref="ITroupeMessage"/> each way;
+/// <c>GET /v1/logs</c> streams a container's output as text (following it with <c>follow=true</c>).
+/// </summary>
+public static class HttpApi
+{
+    public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort, ILoggingAdapter log)
+    {
+        if (File.Exists(socketPath)) File.Delete(socketPath);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenUnixSocket(socketPath);
+            if (apiPort is { } p) k.ListenAnyIP(p);
+            k.AddServerHeader = false;
+        });
+        var app = builder.Build();
+
+        app.MapPost("/v1/messages", async (HttpContext ctx) =>
+        {
+            ITroupeMessage request;
+            try
+            {
+                using var ms = new MemoryStream();
+                await ctx.Request.Body.CopyToAsync(ms);
+                request = ProtocolJson.Deserialize(ms.ToArray());
+            }
+            catch (Exception e)
+            {
+                await Write(ctx, CommandRejected.Invalid($"malformed request: {e.Message}"));
+                return;
+            }
+            ITroupeMessage reply;
+            try { reply = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout + TimeSpan.FromSeconds(5)); }
+            catch (AskTimeoutException) { reply = new CommandRejected("Unavailable", "the node did not answer in time"); }
+            await Write(ctx, reply);
+        });
+
+        app.MapGet("/v1/logs", async (HttpContext ctx) =>
+        {
+            var q = ctx.Request.Query;
+            var request = new GetContainerLog(q["namespace"].FirstOrDefault() ?? "default", q["pod"].FirstOrDefault() ?? "",
+                q["container"].FirstOrDefault() is { Length: > 0 } c ? c : null,
+                q["previous"] == "true", int.TryParse(q["tail"], out var t) && t >= 0 ? t : null);
+            var follow = q["follow"] == "true";
+            var reply = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout);
+            if (reply is not ContainerLog log)
+            {
+                ctx.Response.StatusCode = reply is CommandRejected { Code: "NotFound" } ? 404 : 400;
+                await ctx.Response.WriteAsync(reply is CommandRejected r ? r.Reason : "unexpected reply");
+                return;
+            }
+            ctx.Response.ContentType = "text/plain; charset=utf-8";
+            await ctx.Response.WriteAsync(log.Text, ctx.RequestAborted);
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            if (follow && log.Path is not null && !request.Previous)
+                await Follow(ctx, gateway, settings, request with { Tail = 0 }, log.Path);
+        });
+
+        await app.StartAsync();
+        return app;
+    }
+
+    static async Task Write(HttpContext ctx, ITroupeMessage m)
+    {
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.Body.WriteAsync(ProtocolJson.SerializeToUtf8(m));
+    }
+
+    /// <summary>Streams lines appended to the attempt's log file; moves to the next attempt's file after a restart.</summary>
+    static async Task Follow(HttpContext ctx, IActorRef gateway, ActorsSettings settings, GetContainerLog request, string path)
+    {
+        var ct = ctx.RequestAborted;
+        var offset = new FileInfo(path).Length;
+        var pending = new StringBuilder();
+        var lastCheck = DateTime.UtcNow;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                if (File.Exists(path))
+                {
+                    await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    if (fs.Length > offset)
+                    {
+                        fs.Seek(offset, SeekOrigin.Begin);
+                        var buf = new byte[fs.Length - offset];
+                        var n = await fs.ReadAsync(buf, ct);
+                        offset += n;
+                        pending.Append(Encoding.UTF8.GetString(buf, 0, n));
+                        var text = pending.ToString();
+                        var end = text.LastIndexOf('\n');
+                        if (end >= 0)
+                        {
+                            await ctx.Response.WriteAsync(Troupe.Actors.Nodes.CriLog.Text(text[..end].Split('\n')), ct);
+                            await ctx.Response.Body.FlushAsync(ct);
+                            pending.Clear().Append(text[(end + 1)..]);
+                        }
+                    }
+                }
+                if (DateTime.UtcNow - lastCheck > TimeSpan.FromSeconds(1))
+                {
+                    lastCheck = DateTime.UtcNow;
+                    var now = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout);
+                    if (now is not ContainerLog current) return;
+                    if (current.Path is not null && current.Path != path)
+                    {
+                        path = current.Path;
+                        offset = 0;
+                        pending.Clear();
+                    }
+                }
+                await Task.Delay(100, ct);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+}

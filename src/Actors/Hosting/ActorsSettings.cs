@@ -1,0 +1,21 @@
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Troupe.Actors.Hosting;
+
+/// <summary>The <c>troupe.actors</c> section, read once (see reference.conf for each key).</summary>
+public sealed record ActorsSettings(int ShardCount, TimeSpan AskTimeout, TimeSpan StartPodRetry, int MaxEvents, int MaxReplicas)
+{
+    public static ActorsSettings Create(ActorSystem system) => Create(system.Settings.Config);
+
+    public static ActorsSettings Create(Config config)
+    {
+        var c = config.GetConfig("troupe.actors");
+        return new ActorsSettings(
+            c.GetInt("shard-count", 50),
+            c.GetTimeSpan("ask-timeout", TimeSpan.FromSeconds(30)),
+            c.GetTimeSpan("start-pod-retry", TimeSpan.FromSeconds(5)),
+            c.GetInt("max-events", 2000),
+            c.GetInt("max-replicas", 10000));
+    }
+}

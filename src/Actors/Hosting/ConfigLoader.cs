@@ -1,0 +1,70 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+
+namespace Troupe.Actors.Hosting;
+
+/// <summary>
+/// Builds the node's configuration, later wins: reference.conf files &lt; <c>cluster.hocon</c> &lt; <c>--config</c> files
+/// &lt; Lighthouse-style environment (<c>CLUSTER_IP</c>, <c>CLUSTER_PORT</c>, <c>CLUSTER_SEEDS</c>) &lt; flags.
+/// </summary>
+public static class ConfigLoader
+{
+    public static Config Load(NodeOptions o, string home, string baseDir)
+    {
+        var layers = new List<Config>();
+
+        // flags (highest)
+        var flags = new List<string>();
+        if (o.Port is { } port) flags.Add($"akka.remote.dot-netty.tcp.port = {port}");
+        if (o.Mode == "lighthouse" && o.Port is null && Env("CLUSTER_PORT") is null) flags.Add("akka.remote.dot-netty.tcp.port = 4053");
+        if (o.Roles.Length > 0) flags.Add($"akka.cluster.roles = [{string.Join(",", o.Roles)}]");
+        if (o.Mode == "lighthouse") flags.Add("akka.cluster.roles = [lighthouse]");
+        if (o.Seeds.Length > 0) flags.Add($"akka.cluster.seed-nodes = [{string.Join(",", o.Seeds.Select(SeedUri))}]");
+        layers.Add(ConfigurationFactory.ParseString(string.Join("\n", flags)));
+
+        // environment, as Lighthouse reads it
+        var env = new List<string>();
+        if (Env("CLUSTER_IP") is { } ip) env.Add($"akka.remote.dot-netty.tcp.hostname = \"{ip}\"");
+        if (Env("CLUSTER_PORT") is { } cp) env.Add($"akka.remote.dot-netty.tcp.port = {cp}");
+        if (Env("CLUSTER_SEEDS") is { } seeds)
+            env.Add($"akka.cluster.seed-nodes = [{string.Join(",", seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SeedUri))}]");
+        layers.Add(ConfigurationFactory.ParseString(string.Join("\n", env)));
+
+        foreach (var f in o.ConfigFiles.Reverse())
+        {
+            if (!File.Exists(f)) throw new ArgumentException($"--config {f}: no such file");
+            layers.Add(ConfigurationFactory.ParseString(File.ReadAllText(f)));
+        }
+
+        var clusterHocon = Path.Combine(baseDir, "cluster.hocon");
+        if (File.Exists(clusterHocon)) layers.Add(ConfigurationFactory.ParseString(File.ReadAllText(clusterHocon)));
+
+        layers.Add(Persistence(home));
+        layers.Add(ConfigurationFactory.FromResource<NodeOptions>("Troupe.Actors.reference.conf"));
+        layers.Add(ConfigurationFactory.FromResource<Troupe.Runtime.Drivers.ContainerLaunch>("Troupe.Runtime.reference.conf"));
+        layers.Add(SqlPersistence.DefaultConfiguration);
+
+        var config = layers[0];
+        foreach (var l in layers.Skip(1)) config = config.WithFallback(l);
+        return config;
+    }
+
+    /// <summary>SQLite in <c>$TROUPE_HOME/state.db</c>, or PostgreSQL when <c>TROUPE_DB</c> is set.</summary>
+    static Config Persistence(string home)
+    {
+        var db = Env("TROUPE_DB");
+        string provider, cs;
+        if (db is not null) { provider = "PostgreSQL.15"; cs = db; }
+        else { provider = "SQLite.MS"; cs = $"Data Source={Path.Combine(home, "state.db")};Pooling=true;Default Timeout=30"; }
+        var q = cs.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        return ConfigurationFactory.ParseString($$"""
+            akka.persistence.journal.sql { connection-string = "{{q}}", provider-name = "{{provider}}" }
+            akka.persistence.snapshot-store.sql { connection-string = "{{q}}", provider-name = "{{provider}}" }
+            akka.persistence.query.journal.sql { connection-string = "{{q}}", provider-name = "{{provider}}" }
+            """);
+    }
+
+    static string SeedUri(string s) => s.StartsWith("akka.tcp://") ? $"\"{s}\"" : $"\"akka.tcp://troupe@{s}\"";
+
+    static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+}

@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+
+namespace Troupe.Actors.Hosting;
+
+/// <summary>
+/// The node host program's command line, as <c>troupe up</c>, <c>troupe node</c> and <c>troupe lighthouse</c> pass it:
+/// <c>troupe-node up|node|lighthouse [--name N] [--port P] [--api-port A] [--seed host:port]... [--roles r,..]
+/// [--driver D] [--config F.hocon]</c>.
+/// </summary>
+public sealed record NodeOptions
+{
+    /// <summary><c>up</c> (embedded single node, joins itself), <c>node</c> or <c>lighthouse</c>.</summary>
+    public string Mode { get; init; } = "up";
+    public string? Name { get; init; }
+    public int? Port { get; init; }
+    public int? ApiPort { get; init; }
+    public ImmutableArray<string> Seeds { get; init; } = ImmutableArray<string>.Empty;
+    public ImmutableArray<string> Roles { get; init; } = ImmutableArray<string>.Empty;
+    public string? Driver { get; init; }
+    public ImmutableArray<string> ConfigFiles { get; init; } = ImmutableArray<string>.Empty;
+
+    /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with one line for the user.</summary>
+    public static NodeOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new NodeOptions();
+        var i = 0;
+        if (args.Count > 0 && !args[0].StartsWith('-'))
+        {
+            o = o with { Mode = args[0] };
+            i = 1;
+        }
+        if (o.Mode is not ("up" or "node" or "lighthouse"))
+            throw new ArgumentException($"unknown mode \"{o.Mode}\" (expected up, node or lighthouse)");
+        for (; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string? inline = null;
+            var eq = arg.IndexOf('=');
+            if (arg.StartsWith("--") && eq > 0) { inline = arg[(eq + 1)..]; arg = arg[..eq]; }
+            string Value() => inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{arg} needs a value"));
+            o = arg switch
+            {
+                "--name" => o with { Name = Value() },
+                "--port" => o with { Port = PortOf(arg, Value()) },
+                "--api-port" => o with { ApiPort = PortOf(arg, Value()) },
+                "--seed" => o with { Seeds = o.Seeds.Add(Value()) },
+                "--roles" => o with { Roles = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] },
+                "--driver" => o with { Driver = Value() },
+                "--config" => o with { ConfigFiles = o.ConfigFiles.Add(Value()) },
+                _ => throw new ArgumentException($"unknown flag {arg}"),
+            };
+        }
+        if (o.Driver is not (null or "runc" or "process" or "fake"))
+            throw new ArgumentException($"unknown driver \"{o.Driver}\" (expected runc, process or fake)");
+        foreach (var r in o.Roles)
+            if (r is not ("control" or "worker" or "lighthouse"))
+                throw new ArgumentException($"unknown role \"{r}\" (expected control, worker)");
+        return o;
+    }
+
+    static int PortOf(string flag, string v) =>
+        int.TryParse(v, out var p) && p is >= 0 and <= 65535 ? p : throw new ArgumentException($"{flag}: \"{v}\" is not a port (0-65535)");
+}

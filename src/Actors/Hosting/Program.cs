@@ -1,0 +1,173 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Client;
+using Akka.Event;
+using Microsoft.Data.Sqlite;
+using Troupe.Actors.Catalog;
+using Troupe.Actors.Deployments;
+using Troupe.Actors.Gateway;
+using Troupe.Actors.Nodes;
+using Troupe.Runtime.Drivers;
+using Troupe.Runtime.Images;
+
+namespace Troupe.Actors.Hosting;
+
+/// <summary>
+/// <c>troupe-node</c>: the node host program that <c>troupe up</c>, <c>troupe node</c> and <c>troupe lighthouse</c> start.
+/// It starts the ActorSystem, the node's actors and the HTTP API, then writes <c>$TROUPE_HOME/node.json</c>.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        NodeOptions options;
+        try { options = NodeOptions.Parse(args); }
+        catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+
+        var home = TroupeHome.Resolve();
+        FileStream? homeLock = null;
+        try
+        {
+            Directory.CreateDirectory(home);
+            homeLock = TroupeHome.Lock(home);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: TROUPE_HOME={home}: {e.Message}");
+            return 1;
+        }
+        if (homeLock is null)
+        {
+            Console.Error.WriteLine($"error: another Troupe node already runs with TROUPE_HOME={home}");
+            return 1;
+        }
+
+        try
+        {
+            return await RunAsync(options, home);
+        }
+        catch (StartupException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            TroupeHome.RemoveNodeFile(home, Environment.ProcessId);
+            homeLock.Dispose();
+        }
+    }
+
+    static async Task<int> RunAsync(NodeOptions options, string home)
+    {
+        var driverName = DriverFactory.Choose(options.Driver, out var warning);
+        if (warning is not null) Console.Error.WriteLine($"warning: {warning}");
+
+        if (Environment.GetEnvironmentVariable("TROUPE_DB") is null) EnableWal(home);
+        var config = ConfigLoader.Load(options, home, AppContext.BaseDirectory);
+        var system = ActorSystem.Create("troupe", config);
+        var log = Logging.GetLogger(system, "troupe-node");
+        var cluster = Cluster.Get(system);
+        var isLighthouse = options.Mode == "lighthouse";
+        var nodeName = options.Name ?? (options.Mode == "up" ? Environment.MachineName : $"{Environment.MachineName}-{cluster.SelfAddress.Port}");
+        log.Info("Troupe node {0} ({1}) at {2}, roles [{3}], driver {4}, home {5}, seeds [{6}]", nodeName, options.Mode,
+            cluster.SelfAddress, string.Join(",", cluster.SelfRoles), driverName, home,
+            string.Join(",", config.GetStringList("akka.cluster.seed-nodes") ?? []));
+
+        if (config.GetStringList("akka.cluster.seed-nodes") is not { Count: > 0 })
+            cluster.Join(cluster.SelfAddress);
+
+        var up = new TaskCompletionSource();
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(60))) != up.Task)
+            throw new StartupException("the node could not join its cluster within 60 s (are the seeds up?)");
+
+        var settings = ActorsSettings.Create(system);
+        var catalog = system.ActorOf(CatalogActor.Props(settings), ActorNames.Catalog);
+        ImageStore? images = null;
+        IActorRef nodeAgent = ActorRefs.Nobody;
+        IContainerDriver? driver = null;
+        if (!isLighthouse && cluster.SelfRoles.Contains("worker"))
+        {
+            images = new ImageStore(Path.Combine(home, "images"));
+            await images.EnsureBusyboxAsync();
+            driver = DriverFactory.Create(driverName, home, nodeName);
+            var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles);
+            nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);
+        }
+        images ??= new ImageStore(Path.Combine(home, "images"));
+
+        var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog);
+        var gateway = system.ActorOf(ApiGateway.Props(settings, region, catalog, nodeAgent, images,
+            new Troupe.Api.Protocol.Pong(nodeName, Version, cluster.SelfAddress.ToString(), driverName)), ActorNames.Gateway);
+        ClusterClientReceptionist.Get(system).RegisterService(gateway);
+
+        var socket = Path.Combine(home, "troupe.sock");
+        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, log);
+
+        TroupeHome.WriteNodeFile(home, new NodeFile(Environment.ProcessId, $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}",
+            options.ApiPort is { } a ? $"127.0.0.1:{a}" : null, socket, nodeName, driverName));
+        log.Info("Troupe node {0} accepts commands on {1}", nodeName, socket);
+
+        await system.WhenTerminated;
+        await http.StopAsync();
+        return 0;
+    }
+
+    public static string Version => typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+
+    static void EnableWal(string home)
+    {
+        using var c = new SqliteConnection($"Data Source={Path.Combine(home, "state.db")}");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        cmd.ExecuteNonQuery();
+    }
+}
+
+/// <summary>A failure at start that the user can act on: one line, exit 1.</summary>
+public sealed class StartupException(string message) : Exception(message);
+
+/// <summary><c>$TROUPE_HOME/node.json</c>: how the command line finds the local node.</summary>
+public sealed record NodeFile(int Pid, string Address, string? Api, string Socket, string Name, string Driver);
+
+/// <summary>The node's home folder, its lock and its node file.</summary>
+public static class TroupeHome
+{
+    public static string Resolve() =>
+        Path.GetFullPath(Environment.GetEnvironmentVariable("TROUPE_HOME") is { Length: > 0 } h
+            ? h : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".troupe"));
+
+    /// <summary>An exclusive lock on <c>node.lock</c>: one node process per home (SQLite is for one process). Null when taken.</summary>
+    public static FileStream? Lock(string home)
+    {
+        try { return new FileStream(Path.Combine(home, "node.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException e) when (e.HResult == 11 || e.Message.Contains("used by another process") || e.Message.Contains("lock")) { return null; }
+    }
+
+    public static void WriteNodeFile(string home, NodeFile f)
+    {
+        var tmp = Path.Combine(home, $"node.json.{f.Pid}.tmp");
+        File.WriteAllText(tmp, JsonSerializer.Serialize(f, NodeFileJson.Default.NodeFile));
+        File.Move(tmp, Path.Combine(home, "node.json"), overwrite: true);
+    }
+
+    public static void RemoveNodeFile(string home, int pid)
+    {
+        var path = Path.Combine(home, "node.json");
+        try
+        {
+            if (File.Exists(path) && JsonSerializer.Deserialize(File.ReadAllText(path), NodeFileJson.Default.NodeFile)?.Pid == pid)
+                File.Delete(path);
+            var sock = Path.Combine(home, "troupe.sock");
+            if (File.Exists(sock)) File.Delete(sock);
+        }
+        catch (Exception) { /* best effort at exit */ }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(NodeFile))]
+internal sealed partial class NodeFileJson : System.Text.Json.Serialization.JsonSerializerContext;

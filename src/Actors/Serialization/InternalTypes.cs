@@ -1,0 +1,43 @@
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Troupe.Actors.Deployments;
+
+namespace Troupe.Actors.Serialization;
+
+/// <summary>The stable manifest of every internal message and persisted event, and its JSON type info.</summary>
+public static class InternalTypes
+{
+    static readonly (Type Type, string Manifest, JsonTypeInfo Info)[] Table =
+    [
+        (typeof(DeploymentApplied), "DeploymentApplied.v1", InternalJsonContext.Default.DeploymentApplied),
+        (typeof(DeploymentScaled), "DeploymentScaled.v1", InternalJsonContext.Default.DeploymentScaled),
+        (typeof(DeploymentDeleted), "DeploymentDeleted.v1", InternalJsonContext.Default.DeploymentDeleted),
+        (typeof(PodCreated), "PodCreated.v1", InternalJsonContext.Default.PodCreated),
+        (typeof(PodDeleted), "PodDeleted.v1", InternalJsonContext.Default.PodDeleted),
+        (typeof(EpochAdvanced), "EpochAdvanced.v1", InternalJsonContext.Default.EpochAdvanced),
+        (typeof(ApplyDeployment), "ApplyDeployment", InternalJsonContext.Default.ApplyDeployment),
+        (typeof(ScaleDeploymentTo), "ScaleDeploymentTo", InternalJsonContext.Default.ScaleDeploymentTo),
+        (typeof(DeleteDeployment), "DeleteDeployment", InternalJsonContext.Default.DeleteDeployment),
+    ];
+
+    static readonly Dictionary<Type, string> ByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
+    static readonly Dictionary<string, JsonTypeInfo> ByManifest = Table.ToDictionary(t => t.Manifest, t => t.Info);
+
+    public static string ManifestOf(Type t) =>
+        ByType.TryGetValue(t, out var m) ? m : throw new ArgumentException($"{t} has no serializer manifest (add it to InternalTypes)");
+
+    public static JsonTypeInfo InfoOf(string manifest) =>
+        ByManifest.TryGetValue(manifest, out var i) ? i : throw new ArgumentException($"unknown manifest {manifest}");
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(DeploymentApplied))]
+[JsonSerializable(typeof(DeploymentScaled))]
+[JsonSerializable(typeof(DeploymentDeleted))]
+[JsonSerializable(typeof(PodCreated))]
+[JsonSerializable(typeof(PodDeleted))]
+[JsonSerializable(typeof(EpochAdvanced))]
+[JsonSerializable(typeof(ApplyDeployment))]
+[JsonSerializable(typeof(ScaleDeploymentTo))]
+[JsonSerializable(typeof(DeleteDeployment))]
+internal sealed partial class InternalJsonContext : JsonSerializerContext;
