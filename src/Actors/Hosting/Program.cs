@@ -71,9 +71,8 @@ public static class Program
         var cluster = Cluster.Get(system);
         var isLighthouse = options.Mode == "lighthouse";
         var nodeName = options.Name ?? (options.Mode == "up" ? Environment.MachineName : $"{Environment.MachineName}-{cluster.SelfAddress.Port}");
-        log.Info("Troupe node {0} ({1}) at {2}, roles [{3}], driver {4}, home {5}, seeds [{6}]", nodeName, options.Mode,
-            cluster.SelfAddress, string.Join(",", cluster.SelfRoles), driverName, home,
-            string.Join(",", config.GetStringList("akka.cluster.seed-nodes") ?? []));
+        log.Info($"Troupe node {nodeName} ({options.Mode}) at {cluster.SelfAddress}, roles [{string.Join(",", cluster.SelfRoles)}], " +
+            $"driver {driverName}, home {home}, seeds [{string.Join(",", config.GetStringList("akka.cluster.seed-nodes") ?? [])}]");
 
         if (config.GetStringList("akka.cluster.seed-nodes") is not { Count: > 0 })
             cluster.Join(cluster.SelfAddress);
