@@ -90,7 +90,12 @@ public static class Program
         if (!isLighthouse && cluster.SelfRoles.Contains("worker"))
         {
             images = new ImageStore(Path.Combine(home, "images"));
-            await images.EnsureBusyboxAsync();
+            try { await images.EnsureBusyboxAsync(); }
+            catch (InvalidOperationException e)
+            {
+                // no static busybox on the host: the node still runs images that are loaded, imported or built
+                Console.Error.WriteLine($"warning: busybox:latest cannot be made: {e.Message}");
+            }
             driver = DriverFactory.Create(driverName, home, nodeName);
             var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles);
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);
