@@ -58,6 +58,16 @@ public sealed record ImageConfig(
 {
     /// <summary>A config with nothing set.</summary>
     public static ImageConfig Empty { get; } = new([], [], [], null, null, null, [], ImmutableSortedDictionary<string, string>.Empty, []);
+
+    /// <summary>Equal when every field holds the same values (arrays and labels compared element by element).</summary>
+    public bool Equals(ImageConfig? other) =>
+        other is not null
+        && Env.SequenceEqual(other.Env) && Entrypoint.SequenceEqual(other.Entrypoint) && Cmd.SequenceEqual(other.Cmd)
+        && WorkingDir == other.WorkingDir && User == other.User && StopSignal == other.StopSignal
+        && ExposedPorts.SequenceEqual(other.ExposedPorts) && Volumes.SequenceEqual(other.Volumes)
+        && Labels.Count == other.Labels.Count && Labels.All(kv => other.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Env.Length, Cmd.Length, Entrypoint.Length, WorkingDir, User);
 }
 
 /// <summary>An OCI content descriptor: what a manifest says about a blob.</summary>
