@@ -186,7 +186,7 @@ public sealed partial class ImageStore
                     catch (FileNotFoundException) { throw new InvalidDataException($"layer {layer.Digest} is missing from the image store"); }
                     var actual = LayerUnpacker.Extract(blob, temp, layer.Digest, ct);
                     if (actual != diffId)
-                        throw new InvalidDataException($"layer {layer.Digest} is corrupt: its uncompressed content has digest {actual}, the config says {diffId}");
+                        throw new InvalidDataException($"layer {layer.Digest} is corrupt: its uncompressed content has digest {actual}, but the config's diff ID is {diffId}");
                 }, ct);
                 Directory.Move(temp, folder);
             }
