@@ -159,9 +159,12 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
     {
         File.Delete(ExitFile(id));
         var persist = Path.Combine(Bundle(id), "persist");
-        File.Delete(Path.Combine(persist, "exit"));
-        File.Delete(Path.Combine(persist, "oom"));
-        File.Delete(Path.Combine(Bundle(id), "pidfile"));
+        if (Directory.Exists(persist))
+        {
+            File.Delete(Path.Combine(persist, "exit"));
+            File.Delete(Path.Combine(persist, "oom"));
+        }
+        if (Directory.Exists(Bundle(id))) File.Delete(Path.Combine(Bundle(id), "pidfile"));
         if (_waiters.TryGetValue(id, out var w) && w.Exit.Task.IsCompleted) _waiters.TryRemove(new(id, w));
     }
 
