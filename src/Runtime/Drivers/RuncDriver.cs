@@ -122,6 +122,16 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
             }
         }
 
+        if (launch.Init)
+        {
+            // runc would start the init fine and the command's absence would only be its exit 127: check first.
+            var pathVar = launch.Env.IsDefault ? null : launch.Env.FirstOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..];
+            if (RootFsLookup.Check(rootfs, launch.Args[0], pathVar ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    string.IsNullOrEmpty(launch.WorkingDir) ? "/" : launch.WorkingDir) is { } code)
+                throw new ContainerStartException(code == 127
+                    ? $"container {id}: exec: \"{launch.Args[0]}\": executable file not found in $PATH"
+                    : $"container {id}: exec: \"{launch.Args[0]}\": permission denied", code);
+        }
         var hostname = string.IsNullOrEmpty(launch.Hostname) ? id : launch.Hostname;
         var files = new BundleWriter.Files(Path.Combine(bundle, "hosts"), Path.Combine(bundle, "hostname"),
             Path.Combine(bundle, "resolv.conf"), launch.Init ? _initBinary : null);
