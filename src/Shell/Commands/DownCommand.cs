@@ -1,0 +1,35 @@
+using Troupe.Api.Protocol;
+using Troupe.Shell.Connection;
+
+namespace Troupe.Shell.Commands;
+
+/// <summary>
+/// <c>troupe down</c>: asks the local node to shut down (<see cref="ShutdownNode"/>; its containers stop with their
+/// grace periods) and waits until its process is gone. No node: exit 3.
+/// </summary>
+internal static class DownCommand
+{
+    static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(120);
+
+    public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
+    {
+        var a = Args.Parse(argv, 0, [Common.Help]);
+        if (Common.HelpWanted(ctx, a, "down")) return 0;
+        if (a.Positionals.Count > 0) throw ShellException.Usage($"unexpected argument \"{a.Positionals[0]}\" for \"troupe down\"");
+
+        var node = ctx.Cluster is null && ctx.Env("TROUPE_CLUSTER") is not { Length: > 0 } ? NodeFile.Read(ctx.Home) : null;
+        Common.Expect<CommandAccepted>(ctx.Client.Send(new ShutdownNode(), TimeSpan.FromSeconds(30)));
+        if (node is not null)
+        {
+            var deadline = DateTime.UtcNow + StopTimeout;
+            while (Processes.IsAlive(node.Pid))
+            {
+                if (DateTime.UtcNow > deadline)
+                    throw ShellException.User($"the Troupe node (pid {node.Pid}) did not stop within {StopTimeout.TotalSeconds:0} s");
+                Thread.Sleep(50);
+            }
+        }
+        ctx.Out.WriteLine("Troupe node stopped");
+        return 0;
+    }
+}
