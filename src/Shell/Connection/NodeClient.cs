@@ -44,7 +44,11 @@ public sealed class NodeClient
             x.ReadHead();
             var body = x.ReadBody();
             if (x.Status != 200 && body.Length == 0) throw ShellException.User($"the node answered HTTP {x.Status}");
-            try { return ProtocolJson.Deserialize(body); }
+            try
+            {
+                var reply = ProtocolJson.Deserialize(body);
+                return reply is ObjectList list ? list with { Items = [.. list.Items.Select(ObjectDefaults.Fill)] } : reply;
+            }
             catch (System.Text.Json.JsonException e)
             {
                 throw ShellException.User($"the node sent an answer the shell does not understand (HTTP {x.Status}): {OneLine(e.Message)}");
