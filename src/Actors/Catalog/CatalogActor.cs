@@ -110,7 +110,15 @@ public sealed class CatalogActor : ReceiveActor
             ? items.ToImmutableArray()
             : items.OrderBy(o => o.Metadata.Namespace, StringComparer.Ordinal).ThenBy(o => o.Metadata.Name, StringComparer.Ordinal).ToImmutableArray();
         if (q.Name is not null && list.IsEmpty)
-            return CommandRejected.NotFound($"{Kinds.ResourceWord(kind).Split('.')[0]}s \"{q.Name}\" not found");
+            return CommandRejected.NotFound($"{PluralResource(kind)} \"{q.Name}\" not found");
         return new ObjectList(list, _version);
+    }
+
+    /// <summary>kubectl's plural resource in errors: <c>deployments.apps</c>, <c>pods</c>.</summary>
+    static string PluralResource(string kind)
+    {
+        var word = Kinds.ResourceWord(kind);
+        var dot = word.IndexOf('.');
+        return dot < 0 ? word + "s" : word[..dot] + "s" + word[dot..];
     }
 }

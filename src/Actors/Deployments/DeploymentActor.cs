@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using Akka.Pattern;
 using Akka.Persistence;
 using Troupe.Actors.Catalog;
 using Troupe.Actors.Hosting;

@@ -25,7 +25,7 @@ public static class DeploymentRegion
         var extractor = new DeploymentMessageExtractor(settings.ShardCount);
         if (Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(shardingSettings.Role ?? "control"))
             return sharding.Start(ActorNames.DeploymentShard, id => DeploymentActor.Props(id, settings, nodeName, catalog),
-                shardingSettings, extractor, new ShardCoordinator.LeastShardAllocationStrategy(1, 3), StopDeploymentEntity.Instance);
+                shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), StopDeploymentEntity.Instance);
         return sharding.StartProxy(ActorNames.DeploymentShard, shardingSettings.Role, extractor);
     }
 }

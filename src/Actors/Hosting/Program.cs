@@ -71,9 +71,8 @@ public static class Program
         var cluster = Cluster.Get(system);
         var isLighthouse = options.Mode == "lighthouse";
         var nodeName = options.Name ?? (options.Mode == "up" ? Environment.MachineName : $"{Environment.MachineName}-{cluster.SelfAddress.Port}");
-        log.Info("Troupe node {0} ({1}) at {2}, roles [{3}], driver {4}, home {5}, seeds [{6}]", nodeName, options.Mode,
-            cluster.SelfAddress, string.Join(",", cluster.SelfRoles), driverName, home,
-            string.Join(",", config.GetStringList("akka.cluster.seed-nodes") ?? []));
+        log.Info($"Troupe node {nodeName} ({options.Mode}) at {cluster.SelfAddress}, roles [{string.Join(",", cluster.SelfRoles)}], " +
+            $"driver {driverName}, home {home}, seeds [{string.Join(",", config.GetStringList("akka.cluster.seed-nodes") ?? [])}]");
 
         if (config.GetStringList("akka.cluster.seed-nodes") is not { Count: > 0 })
             cluster.Join(cluster.SelfAddress);
@@ -91,7 +90,12 @@ public static class Program
         if (!isLighthouse && cluster.SelfRoles.Contains("worker"))
         {
             images = new ImageStore(Path.Combine(home, "images"));
-            await images.EnsureBusyboxAsync();
+            try { await images.EnsureBusyboxAsync(); }
+            catch (InvalidOperationException e)
+            {
+                // no static busybox on the host: the node still runs images that are loaded, imported or built
+                Console.Error.WriteLine($"warning: busybox:latest cannot be made: {e.Message}");
+            }
             driver = DriverFactory.Create(driverName, home, nodeName);
             var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles);
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);

@@ -5,41 +5,41 @@ namespace Troupe.Api.Objects;
 /// <summary><c>apps/v1</c> Deployment.</summary>
 public sealed record Deployment : KubeObject
 {
-    public override string ApiVersion { get; init; } = "apps/v1";
-    public DeploymentSpec Spec { get; init; } = new();
+    public override string ApiVersion { get; set; } = "apps/v1";
+    public DeploymentSpec Spec { get; set; } = new();
     public DeploymentStatus? Status { get; init; }
 }
 
 public sealed record DeploymentSpec
 {
-    public int Replicas { get; init; } = 1;
-    public LabelSelector Selector { get; init; } = new();
-    public PodTemplateSpec Template { get; init; } = new();
-    public DeploymentStrategy Strategy { get; init; } = new();
+    public int Replicas { get; set; } = 1;
+    public LabelSelector Selector { get; set; } = new();
+    public PodTemplateSpec Template { get; set; } = new();
+    public DeploymentStrategy Strategy { get; set; } = new();
     public int MinReadySeconds { get; init; }
-    public int RevisionHistoryLimit { get; init; } = 10;
-    public int ProgressDeadlineSeconds { get; init; } = 600;
+    public int RevisionHistoryLimit { get; set; } = 10;
+    public int ProgressDeadlineSeconds { get; set; } = 600;
     public bool Paused { get; init; }
 }
 
 /// <summary><c>type</c>: RollingUpdate (default) or Recreate.</summary>
 public sealed record DeploymentStrategy
 {
-    public string Type { get; init; } = "RollingUpdate";
-    public RollingUpdateDeployment? RollingUpdate { get; init; } = new();
+    public string Type { get; set; } = "RollingUpdate";
+    public RollingUpdateDeployment? RollingUpdate { get; set; } = new();
 }
 
 /// <summary>Int-or-string values kept as written: <c>"25%"</c> or <c>"1"</c>.</summary>
 public sealed record RollingUpdateDeployment
 {
-    public string MaxSurge { get; init; } = "25%";
-    public string MaxUnavailable { get; init; } = "25%";
+    public string MaxSurge { get; set; } = "25%";
+    public string MaxUnavailable { get; set; } = "25%";
 }
 
 public sealed record PodTemplateSpec
 {
-    public ObjectMeta Metadata { get; init; } = new();
-    public PodSpec Spec { get; init; } = new();
+    public ObjectMeta Metadata { get; set; } = new();
+    public PodSpec Spec { get; set; } = new();
 }
 
 public sealed record DeploymentStatus
@@ -50,7 +50,7 @@ public sealed record DeploymentStatus
     public int ReadyReplicas { get; init; }
     public int AvailableReplicas { get; init; }
     public int UnavailableReplicas { get; init; }
-    public ImmutableArray<DeploymentCondition> Conditions { get; init; } = ImmutableArray<DeploymentCondition>.Empty;
+    public ImmutableArray<DeploymentCondition> Conditions { get; set; } = ImmutableArray<DeploymentCondition>.Empty;
 }
 
 /// <summary>Types: Available, Progressing, ReplicaFailure. Status "True"/"False"/"Unknown".</summary>
@@ -60,16 +60,16 @@ public sealed record DeploymentCondition(string Type, string Status, string? Rea
 /// <summary><c>apps/v1</c> ReplicaSet.</summary>
 public sealed record ReplicaSet : KubeObject
 {
-    public override string ApiVersion { get; init; } = "apps/v1";
-    public ReplicaSetSpec Spec { get; init; } = new();
+    public override string ApiVersion { get; set; } = "apps/v1";
+    public ReplicaSetSpec Spec { get; set; } = new();
     public ReplicaSetStatus? Status { get; init; }
 }
 
 public sealed record ReplicaSetSpec
 {
-    public int Replicas { get; init; } = 1;
-    public LabelSelector Selector { get; init; } = new();
-    public PodTemplateSpec Template { get; init; } = new();
+    public int Replicas { get; set; } = 1;
+    public LabelSelector Selector { get; set; } = new();
+    public PodTemplateSpec Template { get; set; } = new();
     public int MinReadySeconds { get; init; }
 }
 

@@ -15,8 +15,8 @@ namespace Troupe.Api.Objects;
 [JsonDerivedType(typeof(Node), "Node")]
 public abstract record KubeObject
 {
-    public abstract string ApiVersion { get; init; }
-    public ObjectMeta Metadata { get; init; } = new();
+    public abstract string ApiVersion { get; set; }
+    public ObjectMeta Metadata { get; set; } = new();
 
     /// <summary>The kind's name as Kubernetes writes it (<c>Deployment</c>).</summary>
     [JsonIgnore] public string Kind => Kinds.KindOf(this);
@@ -25,13 +25,13 @@ public abstract record KubeObject
 /// <summary><c>v1</c> Event: what <c>describe</c> and <c>get events</c> show.</summary>
 public sealed record Event : KubeObject
 {
-    public override string ApiVersion { get; init; } = "v1";
-    public ObjectReference InvolvedObject { get; init; } = new("", "", "");
-    public string Reason { get; init; } = "";
-    public string Message { get; init; } = "";
+    public override string ApiVersion { get; set; } = "v1";
+    public ObjectReference InvolvedObject { get; set; } = new("", "", "");
+    public string Reason { get; set; } = "";
+    public string Message { get; set; } = "";
     /// <summary>Normal or Warning.</summary>
-    public string Type { get; init; } = "Normal";
-    public int Count { get; init; } = 1;
+    public string Type { get; set; } = "Normal";
+    public int Count { get; set; } = 1;
     public DateTimeOffset? FirstTimestamp { get; init; }
     public DateTimeOffset? LastTimestamp { get; init; }
     public EventSource? Source { get; init; }
@@ -43,19 +43,19 @@ public sealed record EventSource(string Component, string? Host = null);
 /// <summary><c>v1</c> Node: a cluster member that runs pods (or a lighthouse, which runs none).</summary>
 public sealed record Node : KubeObject
 {
-    public override string ApiVersion { get; init; } = "v1";
-    public NodeStatus Status { get; init; } = new();
+    public override string ApiVersion { get; set; } = "v1";
+    public NodeStatus Status { get; set; } = new();
 }
 
 public sealed record NodeStatus
 {
-    public ImmutableArray<string> Roles { get; init; } = ImmutableArray<string>.Empty;
+    public ImmutableArray<string> Roles { get; set; } = ImmutableArray<string>.Empty;
     /// <summary>Up, Joining, Leaving, Exiting, Down, Unreachable.</summary>
-    public string Phase { get; init; } = "Up";
-    public string Address { get; init; } = "";
-    public string Driver { get; init; } = "";
-    public ImmutableSortedDictionary<string, string> Capacity { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
-    public ImmutableSortedDictionary<string, string> Allocated { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public string Phase { get; set; } = "Up";
+    public string Address { get; set; } = "";
+    public string Driver { get; set; } = "";
+    public ImmutableSortedDictionary<string, string> Capacity { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Allocated { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
     public int Pods { get; init; }
 }
 

@@ -10,16 +10,16 @@ namespace Troupe.Api.Objects;
 /// </summary>
 public sealed record ObjectMeta
 {
-    public string Name { get; init; } = "";
-    [JsonPropertyName("namespace")] public string Namespace { get; init; } = "default";
+    public string Name { get; set; } = "";
+    [JsonPropertyName("namespace")] public string Namespace { get; set; } = "default";
     public string? Uid { get; init; }
     public string? ResourceVersion { get; init; }
     public long Generation { get; init; }
     public DateTimeOffset? CreationTimestamp { get; init; }
     public DateTimeOffset? DeletionTimestamp { get; init; }
-    public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
-    public ImmutableSortedDictionary<string, string> Annotations { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
-    public ImmutableArray<OwnerReference> OwnerReferences { get; init; } = ImmutableArray<OwnerReference>.Empty;
+    public ImmutableSortedDictionary<string, string> Labels { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Annotations { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableArray<OwnerReference> OwnerReferences { get; set; } = ImmutableArray<OwnerReference>.Empty;
 }
 
 /// <summary>Who owns an object (a Pod is owned by its ReplicaSet, a ReplicaSet by its Deployment).</summary>
@@ -28,8 +28,8 @@ public sealed record OwnerReference(string ApiVersion, string Kind, string Name,
 /// <summary><c>spec.selector</c>: <c>matchLabels</c> and <c>matchExpressions</c> (In, NotIn, Exists, DoesNotExist).</summary>
 public sealed record LabelSelector
 {
-    public ImmutableSortedDictionary<string, string> MatchLabels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
-    public ImmutableArray<LabelSelectorRequirement> MatchExpressions { get; init; } = ImmutableArray<LabelSelectorRequirement>.Empty;
+    public ImmutableSortedDictionary<string, string> MatchLabels { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableArray<LabelSelectorRequirement> MatchExpressions { get; set; } = ImmutableArray<LabelSelectorRequirement>.Empty;
 
     /// <summary>True when every requirement holds for <paramref name="labels"/>. An empty selector matches everything.</summary>
     public bool Matches(IReadOnlyDictionary<string, string> labels)

@@ -6,34 +6,34 @@ namespace Troupe.Api.Objects;
 /// <summary><c>v1</c> Pod. <c>troupe get pods -o json</c> prints a List of these.</summary>
 public sealed record Pod : KubeObject
 {
-    public override string ApiVersion { get; init; } = "v1";
-    public PodSpec Spec { get; init; } = new();
+    public override string ApiVersion { get; set; } = "v1";
+    public PodSpec Spec { get; set; } = new();
     public PodStatus? Status { get; init; }
 }
 
 /// <summary>A pod's <c>spec</c>. <c>RestartPolicy</c> is Always, OnFailure or Never.</summary>
 public sealed record PodSpec
 {
-    public ImmutableArray<Container> Containers { get; init; } = ImmutableArray<Container>.Empty;
-    public ImmutableArray<Container> InitContainers { get; init; } = ImmutableArray<Container>.Empty;
-    public string RestartPolicy { get; init; } = "Always";
-    public long TerminationGracePeriodSeconds { get; init; } = 30;
+    public ImmutableArray<Container> Containers { get; set; } = ImmutableArray<Container>.Empty;
+    public ImmutableArray<Container> InitContainers { get; set; } = ImmutableArray<Container>.Empty;
+    public string RestartPolicy { get; set; } = "Always";
+    public long TerminationGracePeriodSeconds { get; set; } = 30;
     public string? NodeName { get; init; }
-    public ImmutableSortedDictionary<string, string> NodeSelector { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> NodeSelector { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
     public string? Hostname { get; init; }
 }
 
 /// <summary>One container of a pod spec.</summary>
 public sealed record Container
 {
-    public string Name { get; init; } = "";
-    public string Image { get; init; } = "";
-    public ImmutableArray<string> Command { get; init; } = ImmutableArray<string>.Empty;
-    public ImmutableArray<string> Args { get; init; } = ImmutableArray<string>.Empty;
-    public ImmutableArray<EnvVar> Env { get; init; } = ImmutableArray<EnvVar>.Empty;
+    public string Name { get; set; } = "";
+    public string Image { get; set; } = "";
+    public ImmutableArray<string> Command { get; set; } = ImmutableArray<string>.Empty;
+    public ImmutableArray<string> Args { get; set; } = ImmutableArray<string>.Empty;
+    public ImmutableArray<EnvVar> Env { get; set; } = ImmutableArray<EnvVar>.Empty;
     public string? WorkingDir { get; init; }
-    public ImmutableArray<PortSpec> Ports { get; init; } = ImmutableArray<PortSpec>.Empty;
-    public ResourceRequirements Resources { get; init; } = new();
+    public ImmutableArray<PortSpec> Ports { get; set; } = ImmutableArray<PortSpec>.Empty;
+    public ResourceRequirements Resources { get; set; } = new();
     public string? ImagePullPolicy { get; init; }
     public bool Tty { get; init; }
     public bool Stdin { get; init; }
@@ -45,7 +45,7 @@ public sealed record EnvVar(string Name, string Value);
 public sealed record PortSpec
 {
     public int ContainerPort { get; init; }
-    public string Protocol { get; init; } = "TCP";
+    public string Protocol { get; set; } = "TCP";
     public string? Name { get; init; }
     public int? HostPort { get; init; }
     public string? HostIP { get; init; }
@@ -57,21 +57,21 @@ public sealed record PortSpec
 /// </summary>
 public sealed record ResourceRequirements
 {
-    public ImmutableSortedDictionary<string, string> Limits { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
-    public ImmutableSortedDictionary<string, string> Requests { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Limits { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Requests { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
 }
 
 /// <summary>A pod's observed <c>status</c>. Phase: Pending, Running, Succeeded, Failed, Unknown.</summary>
 public sealed record PodStatus
 {
-    public string Phase { get; init; } = "Pending";
+    public string Phase { get; set; } = "Pending";
     public string? Reason { get; init; }
     public string? Message { get; init; }
     public string? HostIP { get; init; }
     public string? PodIP { get; init; }
     public DateTimeOffset? StartTime { get; init; }
-    public ImmutableArray<PodCondition> Conditions { get; init; } = ImmutableArray<PodCondition>.Empty;
-    public ImmutableArray<ContainerStatus> ContainerStatuses { get; init; } = ImmutableArray<ContainerStatus>.Empty;
+    public ImmutableArray<PodCondition> Conditions { get; set; } = ImmutableArray<PodCondition>.Empty;
+    public ImmutableArray<ContainerStatus> ContainerStatuses { get; set; } = ImmutableArray<ContainerStatus>.Empty;
 }
 
 public sealed record PodCondition(string Type, string Status, DateTimeOffset? LastTransitionTime = null, string? Reason = null, string? Message = null);
@@ -82,16 +82,16 @@ public sealed record PodCondition(string Type, string Status, DateTimeOffset? La
 /// </summary>
 public sealed record ContainerStatus
 {
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
     public bool Ready { get; init; }
     public int RestartCount { get; init; }
-    public string Image { get; init; } = "";
+    public string Image { get; set; } = "";
     public string? ImageID { get; init; }
     [JsonPropertyName("containerID")] public string? ContainerID { get; init; }
     public int? Pid { get; init; }
     public bool? Started { get; init; }
-    public ContainerState State { get; init; } = new();
-    public ContainerState LastState { get; init; } = new();
+    public ContainerState State { get; set; } = new();
+    public ContainerState LastState { get; set; } = new();
 }
 
 /// <summary>Exactly one of the three is set (or none for an empty <c>lastState</c>).</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Troupe.Actors.Catalog;

@@ -14,10 +14,10 @@ public class NodeOptionsSpec
         Assert.Equal("n1", o.Name);
         Assert.Equal(4054, o.Port);
         Assert.Equal(9000, o.ApiPort);
-        Assert.Equal(["127.0.0.1:4053", "10.0.0.2:4053"], o.Seeds);
-        Assert.Equal(["control", "worker"], o.Roles);
+        Assert.Equal<string>(["127.0.0.1:4053", "10.0.0.2:4053"], o.Seeds);
+        Assert.Equal<string>(["control", "worker"], o.Roles);
         Assert.Equal("fake", o.Driver);
-        Assert.Equal(["x.hocon"], o.ConfigFiles);
+        Assert.Equal<string>(["x.hocon"], o.ConfigFiles);
     }
 
     [Theory]

@@ -30,7 +30,7 @@ public class ReplicaSetReconcilerSpec
             new("new-ready", true, t0.AddMinutes(5)),
             new("old-unready", false, t0),
         ], 2);
-        Assert.Equal(["old-unready", "new-ready"], victims);
+        Assert.Equal<string>(["old-unready", "new-ready"], victims);
     }
 
     [Theory]

@@ -48,4 +48,23 @@ public class ProtocolJsonSpec
         Assert.Equal(5000, container.GetProperty("ports")[0].GetProperty("containerPort").GetInt32());
         Assert.Equal("myapp:1.0", container.GetProperty("image").GetString());
     }
+
+    [Fact]
+    public void ProtocolJson_must_keep_defaults_for_fields_a_client_leaves_out()
+    {
+        // Another service may send the smallest Deployment Kubernetes accepts; fields it leaves out keep their
+        // defaults (empty labels, namespace "default") instead of becoming null (dotnet/runtime#84484).
+        const string json = """
+            {"$type":"ApplyObjects","objects":[{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web"},
+             "spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},
+             "spec":{"containers":[{"name":"web","image":"busybox"}]}}}}]}
+            """;
+        var d = Assert.IsType<Deployment>(Assert.Single(((ApplyObjects)ProtocolJson.Deserialize(json)).Objects));
+        Assert.Equal("default", d.Metadata.Namespace);
+        Assert.Empty(d.Metadata.Labels);
+        Assert.Empty(d.Spec.Template.Metadata.Annotations);
+        Assert.Empty(d.Spec.Template.Spec.Containers[0].Command);
+        Assert.Empty(ManifestValidator.Check(new KubeObject[] { d }));
+        Assert.Contains("\"name\":\"web\"", ProtocolJson.Serialize(d));
+    }
 }
