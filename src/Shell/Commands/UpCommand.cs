@@ -105,9 +105,16 @@ internal static class UpCommand
     static Process StartDetached(string file, List<string> args, string logPath, string home)
     {
         var setsid = File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : File.Exists("/bin/setsid") ? "/bin/setsid" : null;
-        var psi = new ProcessStartInfo(setsid ?? "/bin/sh") { UseShellExecute = false, WorkingDirectory = home };
-        if (setsid is not null) psi.ArgumentList.Add("/bin/sh");
-        foreach (var x in (string[])["-c", "log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1", "troupe-up", logPath, file])
+        var shell = File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
+        var psi = new ProcessStartInfo(setsid ?? shell) { UseShellExecute = false, WorkingDirectory = home };
+        if (setsid is not null) psi.ArgumentList.Add(shell);
+        // bash closes every inherited descriptor above 2 (a caller's pipes must not stay open in the daemon)
+        const string script = """
+            log=$1; shift
+            if [ -n "$BASH_VERSION" ]; then for f in /proc/self/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] 2>/dev/null && eval "exec $f>&-" 2>/dev/null; done; fi
+            exec "$@" </dev/null >>"$log" 2>&1
+            """;
+        foreach (var x in (string[])["-c", script, "troupe-up", logPath, file])
             psi.ArgumentList.Add(x);
         foreach (var x in args) psi.ArgumentList.Add(x);
         return Process.Start(psi) ?? throw ShellException.User($"cannot start {file}");
