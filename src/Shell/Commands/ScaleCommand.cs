@@ -14,7 +14,7 @@ internal static class ScaleCommand
         var (kind, names) = Common.KindAndNames(a.Positionals, "scale");
         if (!a.Has("replicas")) throw ShellException.Usage("required flag(s) \"replicas\" not set");
         var replicas = a.Int("replicas", "--replicas")!.Value;
-        if (replicas < 0) throw ShellException.User($"The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0 (got {replicas})");
+        if (replicas < 0) throw ShellException.User($"--replicas must be 0 or more, got {replicas}");
         if (kind != "Deployment") throw ShellException.User($"scaling {kind} objects is not supported by Troupe yet (only deployments)");
         if (names.Count == 0) throw ShellException.Usage("resource(s) were provided, but no name was specified (troupe scale deployment NAME --replicas N)");
         foreach (var name in names)

@@ -84,7 +84,7 @@ public static class Describer
 
     static void ContainerSpec(Writer w, Container c, ContainerStatus? status)
     {
-        w.Line(1, " " + c.Name + ":");
+        w.Line(1, (status is null ? " " : "") + c.Name + ":"); // kubectl indents a template's containers one more
         if (status?.ContainerID is { } id) w.Field(2, "Container ID", id);
         w.Field(2, "Image", c.Image);
         if (status?.ImageID is { } imageId) w.Field(2, "Image ID", imageId);
