@@ -35,7 +35,6 @@ public sealed class CliSpec : IDisposable
     [InlineData("scale", "deploy", "web", "--replicas", "2")]
     [InlineData("logs", "web-abc")]
     [InlineData("images")]
-    [InlineData("down")]
     [InlineData("apply", "-f", "CONFIG")]
     public void Cli_must_exit_3_with_a_hint_when_no_node_runs(params string[] args)
     {
@@ -54,6 +53,17 @@ public sealed class CliSpec : IDisposable
         var r = ShellRun.Of(_home.Path, "get", "pods");
         Assert.Equal(3, r.ExitCode);
         Assert.Contains("no Troupe node is running", r.ErrorLine);
+    }
+
+    [Fact]
+    public void Down_must_exit_0_when_no_local_node_runs_and_3_when_a_cluster_cannot_be_reached()
+    {
+        var r = ShellRun.Of(_home.Path, "down");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("nothing to stop", r.Stderr);
+        var remote = ShellRun.Of(_home.Path, "--cluster", "127.0.0.1:1", "down");
+        Assert.Equal(3, remote.ExitCode);
+        _ = remote.ErrorLine;
     }
 
     [Fact]
