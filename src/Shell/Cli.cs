@@ -1,0 +1,143 @@
+using Troupe.Api.Manifests;
+using Troupe.Shell.Commands;
+
+namespace Troupe.Shell;
+
+/// <summary>
+/// The <c>troupe</c> command line: finds the verb, runs its command, turns failures into one line on stderr and
+/// the contract's exit code (0 ok, 1 user error, 2 usage error, 3 no cluster reachable).
+/// </summary>
+public static class Cli
+{
+    delegate int Command(ShellContext ctx, IReadOnlyList<string> args);
+
+    /// <summary>Verb → command. Verbs of later issues are listed in <see cref="Planned"/>.</summary>
+    static Command? Find(string verb) => verb switch
+    {
+        "version" => VersionCommand.Run,
+        "up" => UpCommand.Run,
+        "down" => DownCommand.Run,
+        "node" => (c, a) => NodeCommand.Run(c, "node", a),
+        "lighthouse" => (c, a) => NodeCommand.Run(c, "lighthouse", a),
+        "apply" => ApplyCommand.Run,
+        "get" => GetCommand.Run,
+        "describe" => DescribeCommand.Run,
+        "delete" => DeleteCommand.Run,
+        "scale" => ScaleCommand.Run,
+        "logs" => LogsCommand.Run,
+        "images" => ImagesCommand.Run,
+        "load" => LoadCommand.Run,
+        _ => null,
+    };
+
+    /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
+    static readonly string[] Planned =
+    [
+        "shell", "wait", "set", "rollout", "exec", "build", "rmi", "tag", "save", "import", "pull", "push",
+        "run", "ps", "stop", "rm", "kill", "compose", "chaos",
+    ];
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null) =>
+        Run(args, new ShellContext(stdout, stderr, environment));
+
+    public static int Run(IReadOnlyList<string> argv, ShellContext ctx)
+    {
+        try
+        {
+            var args = TakeGlobalFlags(argv, ctx);
+            if (args.Count == 0 || args[0] is "help" or "--help" or "-h")
+            {
+                if (args.Count > 1 && args[0] == "help" && Find(args[1]) is not null) return Run([args[1], "--help"], ctx);
+                ctx.Out.Write(Usage);
+                return ExitCodes.Ok;
+            }
+            if (args[0] is "--version" or "-v") return VersionCommand.Run(ctx, []);
+            var verb = args[0];
+            if (Find(verb) is { } command) return command(ctx, args.Skip(1).ToList());
+            if (Planned.Contains(verb)) throw ShellException.NotImplemented(verb);
+            if (verb.StartsWith('-')) throw ShellException.Usage($"unknown flag: {verb}");
+            throw ShellException.Usage($"unknown command \"{verb}\" for \"troupe\" (see troupe help)");
+        }
+        catch (ShellException e)
+        {
+            return Fail(ctx, e.ExitCode, e.Message);
+        }
+        catch (ManifestException e)
+        {
+            var more = e.Problems.Length > 1 ? $" (and {e.Problems.Length - 1} more problem{(e.Problems.Length > 2 ? "s" : "")})" : "";
+            return Fail(ctx, ExitCodes.UserError, e.Problems[0] + more);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(ctx, ExitCodes.UserError, e.Message);
+        }
+        catch (Exception e)
+        {
+            return Fail(ctx, ExitCodes.UserError, $"{e.GetType().Name.Replace("Exception", "")}: {e.Message}");
+        }
+        finally
+        {
+            ctx.Out.Flush();
+            ctx.Err.Flush();
+        }
+    }
+
+    static int Fail(ShellContext ctx, int code, string message)
+    {
+        ctx.Out.Flush();
+        ctx.Err.WriteLine("error: " + message.ReplaceLineEndings(" ").Trim());
+        return code;
+    }
+
+    /// <summary>Takes <c>--cluster</c> from anywhere before <c>--</c>.</summary>
+    static List<string> TakeGlobalFlags(IReadOnlyList<string> argv, ShellContext ctx)
+    {
+        var rest = new List<string>(argv.Count);
+        for (var i = 0; i < argv.Count; i++)
+        {
+            var a = argv[i];
+            if (a == "--")
+            {
+                for (; i < argv.Count; i++) rest.Add(argv[i]);
+                break;
+            }
+            if (a == "--cluster")
+            {
+                if (i + 1 >= argv.Count) throw ShellException.Usage("flag needs an argument: --cluster");
+                ctx.Cluster = argv[++i];
+            }
+            else if (a.StartsWith("--cluster=", StringComparison.Ordinal)) ctx.Cluster = a["--cluster=".Length..];
+            else rest.Add(a);
+        }
+        return rest;
+    }
+
+    public const string Usage = """
+        troupe: an actor-model container orchestrator (docker, compose and kubectl verbs)
+
+        Cluster:
+          up [--driver runc|process|fake]   start the local node in the background
+          down                              stop the local node and its containers
+          node [--name N] [--port P] ...    run a node in the foreground
+          lighthouse [--port 4053]          run a seed-only node
+          version                           client and node versions
+
+        Objects:
+          apply -f FILE|DIR|- [--dry-run[=client|server]] [-n NS] [--skip-unsupported]
+          get KIND [NAME] [-o json|yaml|wide|name|jsonpath=...] [-l SEL] [-n NS] [-A]
+          describe KIND NAME
+          delete KIND NAME | KIND/NAME | -f FILE
+          scale deployment NAME --replicas N
+          logs POD [-c CONTAINER] [-f] [--previous] [--tail N]
+
+        Images:
+          images [-q] [-o json]             list the node's images
+          load -i FILE.tar                  load an OCI image layout tarball
+
+        Kinds: deployments (deploy), replicasets (rs), pods (po), services (svc), endpoints (ep),
+               configmaps (cm), namespaces (ns), nodes (no), events (ev)
+        Global: --cluster host:port[,host:port] (or TROUPE_CLUSTER); TROUPE_HOME (default ~/.troupe)
+        Exit codes: 0 ok, 1 error, 2 usage error, 3 no node reachable
+
+        """;
+}

@@ -1,0 +1,153 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace Troupe.Shell.Connection;
+
+/// <summary>
+/// One HTTP/1.1 request and its response over a connected socket (unix or TCP), written by hand: HttpClient and
+/// SocketsHttpHandler cost more start-up time than the whole command should take. Understands Content-Length,
+/// chunked transfer encoding and read-to-close bodies; that is all the node's Kestrel sends.
+/// INTERNAL API.
+/// </summary>
+internal sealed class HttpExchange : IDisposable
+{
+    readonly Socket _socket;
+    readonly byte[] _buf = new byte[64 * 1024];
+    int _pos, _len;
+    bool _eof;
+
+    long _remaining;       // bytes left in the body (Content-Length) or in the current chunk
+    bool _chunked, _toClose, _done;
+
+    public int Status { get; private set; }
+
+    public HttpExchange(Socket socket) => _socket = socket;
+
+    public void Send(string method, string target, ReadOnlySpan<byte> body, string? contentType)
+    {
+        var head = new StringBuilder(160)
+            .Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\nHost: troupe\r\nConnection: close\r\n");
+        if (contentType is not null) head.Append("Content-Type: ").Append(contentType).Append("\r\n");
+        if (method == "POST" || body.Length > 0) head.Append("Content-Length: ").Append(body.Length).Append("\r\n");
+        head.Append("\r\n");
+        var headBytes = Encoding.ASCII.GetBytes(head.ToString());
+        var all = new byte[headBytes.Length + body.Length];
+        headBytes.CopyTo(all, 0);
+        body.CopyTo(all.AsSpan(headBytes.Length));
+        var sent = 0;
+        while (sent < all.Length) sent += _socket.Send(all, sent, all.Length - sent, SocketFlags.None);
+    }
+
+    /// <summary>Reads the status line and headers.</summary>
+    public void ReadHead()
+    {
+        var status = ReadLine() ?? throw new IOException("the node closed the connection without answering");
+        // HTTP/1.1 200 OK
+        var sp = status.IndexOf(' ');
+        if (sp < 0 || !int.TryParse(status.AsSpan(sp + 1, Math.Min(3, status.Length - sp - 1)), out var code))
+            throw new IOException($"malformed HTTP status line \"{status}\"");
+        Status = code;
+        long? length = null;
+        while (true)
+        {
+            var line = ReadLine() ?? throw new IOException("the node closed the connection in the middle of its headers");
+            if (line.Length == 0) break;
+            var colon = line.IndexOf(':');
+            if (colon <= 0) continue;
+            var name = line.AsSpan(0, colon).Trim();
+            var value = line.AsSpan(colon + 1).Trim();
+            if (name.Equals("content-length", StringComparison.OrdinalIgnoreCase) && long.TryParse(value, out var l)) length = l;
+            else if (name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase) &&
+                     value.Contains("chunked", StringComparison.OrdinalIgnoreCase)) _chunked = true;
+        }
+        if (_chunked) _remaining = 0;
+        else if (length is { } n) { _remaining = n; _done = n == 0; }
+        else if (code is 204 or 304) _done = true;
+        else _toClose = true;
+    }
+
+    /// <summary>The next piece of the body (decoded), or an empty segment at its end.</summary>
+    public ArraySegment<byte> ReadBodyPiece()
+    {
+        if (_done) return ArraySegment<byte>.Empty;
+        if (_toClose)
+        {
+            if (_pos == _len && !Fill()) { _done = true; return ArraySegment<byte>.Empty; }
+            var seg = new ArraySegment<byte>(_buf, _pos, _len - _pos);
+            _pos = _len;
+            return seg;
+        }
+        if (_chunked && _remaining == 0)
+        {
+            var sizeLine = ReadLine() ?? throw new IOException("the node closed the connection in the middle of a chunk");
+            if (sizeLine.Length == 0) sizeLine = ReadLine() ?? throw new IOException("the node closed the connection in the middle of a chunk");
+            var semi = sizeLine.IndexOf(';');
+            var hex = (semi >= 0 ? sizeLine[..semi] : sizeLine).Trim();
+            if (!long.TryParse(hex, System.Globalization.NumberStyles.HexNumber, null, out var size))
+                throw new IOException($"malformed chunk size \"{sizeLine}\"");
+            if (size == 0)
+            {
+                while (ReadLine() is { Length: > 0 }) { } // trailers
+                _done = true;
+                return ArraySegment<byte>.Empty;
+            }
+            _remaining = size;
+        }
+        if (_pos == _len && !Fill()) throw new IOException("the node closed the connection in the middle of its answer");
+        var take = (int)Math.Min(_remaining, _len - _pos);
+        var piece = new ArraySegment<byte>(_buf, _pos, take);
+        _pos += take;
+        _remaining -= take;
+        if (!_chunked && _remaining == 0) _done = true;
+        return piece;
+    }
+
+    /// <summary>The whole body.</summary>
+    public byte[] ReadBody()
+    {
+        using var ms = new MemoryStream();
+        while (true)
+        {
+            var p = ReadBodyPiece();
+            if (p.Count == 0) return ms.ToArray();
+            ms.Write(p.AsSpan());
+        }
+    }
+
+    string? ReadLine()
+    {
+        var sb = (StringBuilder?)null;
+        while (true)
+        {
+            var idx = Array.IndexOf(_buf, (byte)'\n', _pos, _len - _pos);
+            if (idx >= 0)
+            {
+                var end = idx > _pos && _buf[idx - 1] == '\r' ? idx - 1 : idx;
+                var part = Encoding.ASCII.GetString(_buf, _pos, end - _pos);
+                _pos = idx + 1;
+                return sb is null ? part : sb.Append(part).ToString();
+            }
+            (sb ??= new StringBuilder()).Append(Encoding.ASCII.GetString(_buf, _pos, _len - _pos));
+            _pos = _len;
+            if (!Fill()) return sb.Length > 0 ? sb.ToString() : null;
+        }
+    }
+
+    bool Fill()
+    {
+        if (_eof) return false;
+        if (_pos == _len) _pos = _len = 0;
+        if (_len == _buf.Length)
+        {
+            Buffer.BlockCopy(_buf, _pos, _buf, 0, _len - _pos);
+            _len -= _pos;
+            _pos = 0;
+        }
+        var n = _socket.Receive(_buf, _len, _buf.Length - _len, SocketFlags.None);
+        if (n == 0) { _eof = true; return false; }
+        _len += n;
+        return true;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

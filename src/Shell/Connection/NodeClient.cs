@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Troupe.Api.Protocol;
+
+namespace Troupe.Shell.Connection;
+
+/// <summary>
+/// The client of a node's command API: HTTP/1.1 over the local node's unix socket (found through
+/// <c>$TROUPE_HOME/node.json</c>), or over TCP to the API addresses of <c>--cluster</c> / <c>TROUPE_CLUSTER</c>,
+/// tried in order. One connection per request (<c>Connection: close</c>): a one-shot command sends one or two.
+/// Every failure to reach a node is a <see cref="NoNodeException"/> (exit 3).
+/// </summary>
+public sealed class NodeClient
+{
+    readonly string _home;
+    readonly IReadOnlyList<string> _tcp;
+
+    NodeClient(string home, IReadOnlyList<string> tcp)
+    {
+        _home = home;
+        _tcp = tcp;
+    }
+
+    public static NodeClient For(ShellContext ctx)
+    {
+        var cluster = ctx.Cluster ?? ctx.Env("TROUPE_CLUSTER");
+        var tcp = string.IsNullOrWhiteSpace(cluster)
+            ? []
+            : cluster.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return new NodeClient(ctx.Home, tcp);
+    }
+
+    /// <summary>How long a request may wait for its answer (the node answers within its own ask timeout).</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>Sends one message, returns the node's reply.</summary>
+    public ITroupeMessage Send(ITroupeMessage message, TimeSpan? timeout = null)
+    {
+        using var x = Open(timeout ?? Timeout);
+        try
+        {
+            x.Send("POST", "/v1/messages", ProtocolJson.SerializeToUtf8(message), "application/json");
+            x.ReadHead();
+            var body = x.ReadBody();
+            if (x.Status != 200 && body.Length == 0) throw ShellException.User($"the node answered HTTP {x.Status}");
+            try
+            {
+                var reply = ProtocolJson.Deserialize(body);
+                return reply is ObjectList list ? list with { Items = [.. list.Items.Select(ObjectDefaults.Fill)] } : reply;
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw ShellException.User($"the node sent an answer the shell does not understand (HTTP {x.Status}): {OneLine(e.Message)}");
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut || e.SocketErrorCode == SocketError.WouldBlock)
+        {
+            throw ShellException.User($"the Troupe node did not answer {message.GetType().Name} within {(timeout ?? Timeout).TotalSeconds:0} s");
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+        }
+    }
+
+    /// <summary>
+    /// <c>GET</c> a text stream (logs) and copies it to <paramref name="output"/> as it arrives. Returns the HTTP
+    /// status and, for a failure, the body (the node's reason).
+    /// </summary>
+    public (int Status, string? Error) Stream(string target, TextWriter output)
+    {
+        using var x = Open(System.Threading.Timeout.InfiniteTimeSpan);
+        try
+        {
+            x.Send("GET", target, default, null);
+            x.ReadHead();
+            if (x.Status != 200) return (x.Status, Encoding.UTF8.GetString(x.ReadBody()).Trim());
+            var decoder = Encoding.UTF8.GetDecoder();
+            var chars = new char[64 * 1024 + 8];
+            while (true)
+            {
+                var piece = x.ReadBodyPiece();
+                if (piece.Count == 0) break;
+                var offset = 0;
+                while (offset < piece.Count)
+                {
+                    var n = Math.Min(piece.Count - offset, 64 * 1024);
+                    var c = decoder.GetChars(piece.Array!, piece.Offset + offset, n, chars, 0, flush: false);
+                    output.Write(chars, 0, c);
+                    offset += n;
+                }
+                output.Flush();
+            }
+            return (200, null);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+        }
+    }
+
+    HttpExchange Open(TimeSpan timeout)
+    {
+        var ms = timeout == System.Threading.Timeout.InfiniteTimeSpan ? 0 : (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds);
+        if (_tcp.Count > 0)
+        {
+            var errors = new List<string>();
+            foreach (var address in _tcp)
+            {
+                try { return new HttpExchange(ConnectTcp(address, ms)); }
+                catch (SocketException e) { errors.Add($"{address}: {OneLine(e.Message)}"); }
+            }
+            throw new NoNodeException($"no Troupe node answers at {string.Join(", ", _tcp)} ({string.Join("; ", errors)})");
+        }
+
+        var node = NodeFile.Read(_home) ?? throw NoLocalNode();
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            s.Connect(new UnixDomainSocketEndPoint(node.Socket));
+        }
+        catch (SocketException)
+        {
+            s.Dispose();
+            throw NoLocalNode();
+        }
+        s.ReceiveTimeout = ms;
+        return new HttpExchange(s);
+    }
+
+    static Socket ConnectTcp(string address, int timeoutMs)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out var port))
+            throw ShellException.Usage($"--cluster: \"{address}\" is not host:port");
+        var host = address[..colon].Trim('[', ']');
+        var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            if (IPAddress.TryParse(host, out var ip)) s.Connect(new IPEndPoint(ip, port));
+            else s.Connect(host, port);
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+        s.ReceiveTimeout = timeoutMs;
+        return s;
+    }
+
+    NoNodeException NoLocalNode() =>
+        new($"no Troupe node is running for TROUPE_HOME={_home} (start one with: troupe up)");
+
+    internal static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+}

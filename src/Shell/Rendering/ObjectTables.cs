@@ -1,0 +1,100 @@
+using Troupe.Api.Objects;
+
+namespace Troupe.Shell.Rendering;
+
+/// <summary>The tables of <c>troupe get KIND</c>, with kubectl's columns (and <c>-o wide</c>'s extra ones).</summary>
+public static class ObjectTables
+{
+    public static TableRenderer Render(string kind, IReadOnlyList<KubeObject> items, DateTimeOffset now, bool wide = false,
+        bool allNamespaces = false, string? nodeVersion = null)
+    {
+        var (headers, row) = Columns(kind, now, wide, nodeVersion);
+        if (allNamespaces && Kinds.IsNamespaced(kind)) headers = ["NAMESPACE", .. headers];
+        var table = TableRenderer.Kubectl(headers);
+        foreach (var o in items)
+        {
+            var cells = row(o);
+            table.Add(allNamespaces && Kinds.IsNamespaced(kind) ? [o.Metadata.Namespace, .. cells] : cells);
+        }
+        return table;
+    }
+
+    static (string[] Headers, Func<KubeObject, string[]> Row) Columns(string kind, DateTimeOffset now, bool wide, string? nodeVersion)
+    {
+        string Age(KubeObject o) => Durations.Since(o.Metadata.CreationTimestamp, now);
+        switch (kind)
+        {
+            case "Pod":
+                return (wide ? ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"] : ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+                    o =>
+                    {
+                        var p = (Pod)o;
+                        string[] cells = [p.Metadata.Name, StatusFormatter.Ready(p), StatusFormatter.PodStatus(p), StatusFormatter.Restarts(p, now), Age(p)];
+                        return wide ? [.. cells, None(p.Status?.PodIP), None(p.Spec.NodeName)] : cells;
+                    });
+            case "Deployment":
+                return (wide ? ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"] : ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+                    o =>
+                    {
+                        var d = (Deployment)o;
+                        var s = d.Status ?? new DeploymentStatus();
+                        string[] cells = [d.Metadata.Name, $"{s.ReadyReplicas}/{d.Spec.Replicas}", s.UpdatedReplicas.ToString(), s.AvailableReplicas.ToString(), Age(d)];
+                        return wide ? [.. cells, .. TemplateCells(d.Spec.Template, d.Spec.Selector)] : cells;
+                    });
+            case "ReplicaSet":
+                return (wide ? ["NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"] : ["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
+                    o =>
+                    {
+                        var r = (ReplicaSet)o;
+                        var s = r.Status ?? new ReplicaSetStatus();
+                        string[] cells = [r.Metadata.Name, r.Spec.Replicas.ToString(), s.Replicas.ToString(), s.ReadyReplicas.ToString(), Age(r)];
+                        return wide ? [.. cells, .. TemplateCells(r.Spec.Template, r.Spec.Selector)] : cells;
+                    });
+            case "Event":
+                return (["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+                    o =>
+                    {
+                        var e = (Event)o;
+                        return [Durations.Since(e.LastTimestamp ?? e.FirstTimestamp ?? e.Metadata.CreationTimestamp, now), e.Type, e.Reason,
+                            $"{e.InvolvedObject.Kind.ToLowerInvariant()}/{e.InvolvedObject.Name}", e.Message.ReplaceLineEndings(" ")];
+                    });
+            case "Node":
+                return (wide ? ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "DRIVER", "PODS"] : ["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+                    o =>
+                    {
+                        var n = (Node)o;
+                        var status = n.Status.Phase == "Up" ? "Ready" : n.Status.Phase;
+                        var roles = n.Status.Roles.IsDefaultOrEmpty ? "<none>" : string.Join(",", n.Status.Roles);
+                        string[] cells = [n.Metadata.Name, status, roles, Age(n), nodeVersion ?? "<unknown>"];
+                        return wide ? [.. cells, None(n.Status.Address), None(n.Status.Driver), n.Status.Pods.ToString()] : cells;
+                    });
+            default:
+                return (["NAME", "AGE"], o => [o.Metadata.Name, Age(o)]);
+        }
+    }
+
+    static string[] TemplateCells(PodTemplateSpec t, LabelSelector selector) =>
+    [
+        string.Join(",", t.Spec.Containers.Select(c => c.Name)),
+        string.Join(",", t.Spec.Containers.Select(c => c.Image)),
+        Selector(selector),
+    ];
+
+    /// <summary><c>app=web,tier in (a,b)</c>, or <c>&lt;none&gt;</c>.</summary>
+    public static string Selector(LabelSelector s)
+    {
+        var parts = s.MatchLabels.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        foreach (var r in s.MatchExpressions)
+            parts.Add(r.Operator switch
+            {
+                "In" => $"{r.Key} in ({string.Join(",", r.Values)})",
+                "NotIn" => $"{r.Key} notin ({string.Join(",", r.Values)})",
+                "Exists" => r.Key,
+                "DoesNotExist" => "!" + r.Key,
+                _ => $"{r.Key} {r.Operator}",
+            });
+        return parts.Count == 0 ? "<none>" : string.Join(",", parts);
+    }
+
+    static string None(string? s) => string.IsNullOrEmpty(s) ? "<none>" : s;
+}

@@ -1,0 +1,53 @@
+using Troupe.Shell.Connection;
+
+namespace Troupe.Shell;
+
+/// <summary>
+/// Where a command writes and what it reads from its surroundings: stdout, stderr, the environment (a
+/// dictionary in specs, the process's otherwise), the clock. One per invocation.
+/// </summary>
+public sealed class ShellContext
+{
+    readonly IReadOnlyDictionary<string, string?>? _env;
+    NodeClient? _client;
+
+    public ShellContext(TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null,
+        TimeProvider? time = null)
+    {
+        Out = stdout;
+        Err = stderr;
+        _env = environment;
+        Time = time ?? TimeProvider.System;
+    }
+
+    public TextWriter Out { get; }
+    public TextWriter Err { get; }
+    public TimeProvider Time { get; }
+    public DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>Set by <c>--cluster</c>; else <c>TROUPE_CLUSTER</c>; else the local node's socket.</summary>
+    public string? Cluster { get; set; }
+
+    public string? Env(string name) =>
+        _env is not null ? (_env.TryGetValue(name, out var v) ? v : null) : Environment.GetEnvironmentVariable(name);
+
+    /// <summary><c>$TROUPE_HOME</c>, default <c>~/.troupe</c>, as an absolute path.</summary>
+    public string Home
+    {
+        get
+        {
+            var h = Env("TROUPE_HOME");
+            if (string.IsNullOrEmpty(h))
+                h = Path.Combine(Env("HOME") is { Length: > 0 } home ? home : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".troupe");
+            return Path.GetFullPath(h);
+        }
+    }
+
+    /// <summary>The client of the node API (connects lazily, on the first request).</summary>
+    public NodeClient Client => _client ??= NodeClient.For(this);
+
+    /// <summary>Drops the cached client (after <c>up</c> started a node, for instance).</summary>
+    public void ResetClient() => _client = null;
+
+    public void Warn(string line) => Err.WriteLine(line.StartsWith("warning:", StringComparison.Ordinal) ? line : "warning: " + line);
+}
