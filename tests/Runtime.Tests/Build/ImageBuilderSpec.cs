@@ -255,6 +255,75 @@ public sealed class ImageBuilderSpec : IDisposable
         Assert.False(File.Exists(Path.Combine(root1, "cache/log")));
     }
 
+    [SkippableFact]
+    public async Task Config_user_entrypoint_healthcheck_onbuild_add_tar_and_copy_from_image()
+    {
+        Require();
+        var tar = Path.Combine(_ctx, "bundle.tar");
+        Images.Tars.Write(tar, Images.Tars.Dir("pkg/"), Images.Tars.File("pkg/readme", "inside the tar"));
+        const string parent = """
+            FROM busybox
+            ONBUILD RUN echo triggered > /onbuilt
+            CMD ["inherited"]
+            """;
+        await Build(parent, tags: "parent:1");
+        const string df = """
+            FROM parent:1
+            ADD bundle.tar /opt/
+            COPY --from=busybox /bin/busybox /bb
+            USER nobody
+            RUN id -u > /tmp/uid && id -g > /tmp/gid
+            USER root
+            ENTRYPOINT ["/bin/sh"]
+            HEALTHCHECK --interval=5s --retries=2 CMD wget -q localhost || exit 1
+            STOPSIGNAL SIGINT
+            LABEL org.example.name="demo app"
+            VOLUME /data
+            ENV PATH=/opt/bin:$PATH
+            """;
+        await Build(df, tags: "child:1");
+        var root = await Flatten("child:1");
+        Assert.Equal("triggered\n", File.ReadAllText(Path.Combine(root, "onbuilt")));
+        Assert.Equal("inside the tar", File.ReadAllText(Path.Combine(root, "opt/pkg/readme")));
+        Assert.True(File.Exists(Path.Combine(root, "bb")));
+        Assert.Equal("65534\n", File.ReadAllText(Path.Combine(root, "tmp/uid")));
+        Assert.Equal("65534\n", File.ReadAllText(Path.Combine(root, "tmp/gid")));
+        var image = (await Store.ResolveAsync("child:1"))!;
+        Assert.Equal(["/bin/sh"], image.Config.Entrypoint.ToArray());
+        Assert.Empty(image.Config.Cmd); // an inherited CMD does not survive a new ENTRYPOINT
+        Assert.Equal("root", image.Config.User);
+        Assert.Equal("SIGINT", image.Config.StopSignal);
+        Assert.Equal("demo app", image.Config.Labels["org.example.name"]);
+        Assert.Equal(["/data"], image.Config.Volumes.ToArray());
+        Assert.Contains("PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", image.Config.Env);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(await Store.ReadConfigAsync(image))!;
+        Assert.Equal("""["CMD-SHELL","wget -q localhost || exit 1"]""", config["config"]!["Healthcheck"]!["Test"]!.ToJsonString());
+        Assert.Equal(5_000_000_000L, (long)config["config"]!["Healthcheck"]!["Interval"]!);
+        Assert.Null(config["config"]!["OnBuild"]);
+        Assert.Equal(image.DiffIds.Length, config["history"]!.AsArray().Count(h => h!["empty_layer"] is null));
+    }
+
+    [SkippableFact]
+    public async Task Opaque_directory_replaces_the_lower_one()
+    {
+        Require();
+        await Build("FROM busybox\nRUN rm -rf /var && mkdir /var && echo only > /var/only\n", tags: "opaque:1");
+        var root = await Flatten("opaque:1");
+        Assert.Equal(["only"], Directory.GetFileSystemEntries(Path.Combine(root, "var")).Select(Path.GetFileName).ToArray());
+    }
+
+    [SkippableFact]
+    public async Task Unknown_base_and_bad_target_are_one_line_errors()
+    {
+        Require();
+        var e = await Assert.ThrowsAsync<BuildException>(() => Build("FROM nosuchimage:9\nRUN true\n"));
+        Assert.StartsWith("Dockerfile:1: FROM nosuchimage:9: image not found", e.Message);
+        var e2 = await Assert.ThrowsAsync<BuildException>(() => Build("FROM busybox AS a\n", target: "b"));
+        Assert.Equal("Dockerfile: target stage \"b\" could not be found", e2.Message);
+        var e3 = await Assert.ThrowsAsync<BuildException>(() => Build("FROM busybox\nCOPY missing.txt /\n"));
+        Assert.Equal("Dockerfile:2: COPY missing.txt: not found in the build context", e3.Message);
+    }
+
     public void Dispose()
     {
         foreach (var m in _flatMounts) Mounts.UnmountAll(m);
