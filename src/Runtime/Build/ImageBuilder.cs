@@ -583,11 +583,27 @@ public sealed class ImageBuilder
                 Directory.CreateDirectory(empty, (UnixFileMode)0b111_101_101);
                 lower.Add(empty);
             }
-            var options = $"lowerdir={string.Join(':', lower)},upperdir={upper},workdir={work}";
+            var options = $"lowerdir={LowerDirs(lower)},upperdir={upper},workdir={work}";
             if (options.Length > 4000) throw Fail(line, $"the image has too many layers ({layers.Count}) for one overlay mount");
             try { Mounts.Mount("overlay", merged, "overlay", 0, options); }
             catch (MountException e) { throw Fail(line, $"cannot mount the build root file system: {e.Message}", null, e); }
             return merged;
+        }
+
+        /// <summary>
+        /// The lowerdir list (top first). A mount's options must fit in a page, so when the layer folders' paths are
+        /// too long together they are given short names: symlinks <c>/tmp/tb-XXXXXXXX/N</c>, resolved by the kernel
+        /// when mounting and removed with the build's other folders.
+        /// </summary>
+        string LowerDirs(List<string> lower)
+        {
+            var direct = string.Join(':', lower);
+            if (direct.Length <= 3000) return direct;
+            var links = Path.Combine(Path.GetTempPath(), "tb-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(links);
+            lock (_dirs) _dirs.Add(links);
+            for (var i = 0; i < lower.Count; i++) File.CreateSymbolicLink(Path.Combine(links, i.ToString(CultureInfo.InvariantCulture)), lower[i]);
+            return string.Join(':', Enumerable.Range(0, lower.Count).Select(i => Path.Combine(links, i.ToString(CultureInfo.InvariantCulture))));
         }
 
         static void Unmount(string merged) => Mounts.UnmountAll(merged);
@@ -1144,7 +1160,7 @@ public sealed class ImageBuilder
             if (folders.Count == 1) return folders[0];
             var view = Path.Combine(dir, "from-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(view);
-            try { Mounts.Mount("overlay", view, "overlay", 1 /* MS_RDONLY */, $"lowerdir={string.Join(':', folders.Reverse())}"); }
+            try { Mounts.Mount("overlay", view, "overlay", 1 /* MS_RDONLY */, $"lowerdir={LowerDirs(folders.Reverse().ToList())}"); }
             catch (MountException e) { throw Fail(line, $"--from={from}: cannot mount its root file system: {e.Message}", null, e); }
             return view;
         }

@@ -324,6 +324,35 @@ public sealed class ImageBuilderSpec : IDisposable
         Assert.Equal("Dockerfile:2: COPY missing.txt: not found in the build context", e3.Message);
     }
 
+    [SkippableFact]
+    public async Task Cancelling_a_running_step_kills_its_container_and_cleans_up()
+    {
+        Require();
+        Write("Dockerfile", "FROM busybox\nRUN echo started && sleep 30\n");
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(l => { if (l.EndsWith(" started")) cts.Cancel(); });
+        var sw = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Builder.BuildAsync(BuildRequest.For(_ctx, "cancelled:1"), progress, cts.Token));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"cancel took {sw.ElapsedMilliseconds} ms");
+        Assert.Null(await Store.ResolveAsync("cancelled:1"));
+        Assert.Empty(Mounts.Under(Builder.WorkRoot));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Builder.WorkRoot, "steps")));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(Builder.WorkRoot, "runc")));
+    }
+
+    [SkippableFact]
+    public async Task Many_layers_fit_one_overlay_mount()
+    {
+        Require();
+        var df = new System.Text.StringBuilder("FROM busybox\n");
+        for (var i = 0; i < 45; i++) df.Append($"COPY <<EOF /f{i}\n{i}\nEOF\n");
+        df.Append("RUN cat /f0 /f44 > /both\n");
+        await Build(df.ToString(), tags: "many:1");
+        var image = (await Store.ResolveAsync("many:1"))!;
+        Assert.Equal(47, image.Layers.Length);
+    }
+
     public void Dispose()
     {
         foreach (var m in _flatMounts) Mounts.UnmountAll(m);
