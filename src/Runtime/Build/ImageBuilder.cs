@@ -146,7 +146,14 @@ public sealed class ImageBuilder
         int _stageStep, _stageTotal;
         char _escape = '\\';
 
-        void Say(string line) => progress?.Report(line);
+        readonly object _sayLock = new();
+
+        /// <summary>Report a progress line; serialised, since a RUN's stdout and stderr arrive on two threads.</summary>
+        void Say(string line)
+        {
+            if (progress is null) return;
+            lock (_sayLock) progress.Report(line);
+        }
 
         BuildException Fail(int line, string reason, IReadOnlyList<string>? output = null, Exception? inner = null) =>
             new(_file, line, reason, output, inner);

@@ -137,6 +137,9 @@ public sealed class ImageBuilderSpec : IDisposable
         Assert.False(third.Steps.Single(s => s.Text.StartsWith("RUN")).Cached);
         var root3 = await Flatten("seed:1");
         Assert.Equal("flask\nredis\n", File.ReadAllText(Path.Combine(root3, "app/copied")));
+
+        var uncached = await Builder.BuildAsync(new BuildRequest(_ctx, null, ["seed:1"], ImmutableDictionary<string, string>.Empty, null, NoCache: true));
+        Assert.All(uncached.Steps.Skip(1), s => Assert.False(s.Cached));
     }
 
     [SkippableFact]
