@@ -214,7 +214,13 @@ public sealed class ImageBuilder
             n = ++_number;
             Say($"#{n} exporting to image");
             var config = FinalConfig(final);
-            var digest = await b._store.CommitImageAsync(config, final.Layers, tags, CancellationToken.None);
+            string digest;
+            try { digest = await b._store.CommitImageAsync(config, final.Layers, tags, CancellationToken.None); }
+            catch (InvalidDataException e)
+            {
+                // no leases yet: an `rmi` collecting untagged blobs may remove a layer this build made or reused
+                throw Fail(0, $"exporting the image failed: {e.Message} (removed while building? build again)", null, e);
+            }
             Say($"#{n} writing image sha256:{Convert.ToHexStringLower(SHA256.HashData(config))} done");
             foreach (var t in tags) Say($"#{n} naming to {t} done");
             Say($"#{n} DONE {sw.Elapsed.TotalSeconds:0.0}s");

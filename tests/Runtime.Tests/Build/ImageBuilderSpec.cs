@@ -241,6 +241,9 @@ public sealed class ImageBuilderSpec : IDisposable
         Assert.Equal("from-heredoc\n", File.ReadAllText(Path.Combine(root, "heredoc")));
         Assert.Equal("script\n", File.ReadAllText(Path.Combine(root, "script")));
         Assert.False(File.Exists(Path.Combine(root, "etc/group")), "the whiteout hides /etc/group");
+        var layers = await Store.UnpackAsync((await Store.ResolveAsync("misc:1"))!);
+        var whiteout = layers.Select(l => Path.Combine(l, "etc/group")).Last(p => Images.Tars.Stat("%F", p) != "");
+        Assert.Equal("character special file 0,0", Images.Tars.Stat("%F %t,%T", whiteout));
         Assert.True(File.Exists(Path.Combine(root, "etc/passwd")));
     }
 
@@ -354,6 +357,34 @@ public sealed class ImageBuilderSpec : IDisposable
         await Build(df.ToString(), tags: "many:1");
         var image = (await Store.ResolveAsync("many:1"))!;
         Assert.Equal(47, image.Layers.Length);
+    }
+
+    [SkippableFact]
+    public async Task Copy_through_an_image_symlink_stays_inside_the_image()
+    {
+        Require();
+        var hostDir = Path.Combine(_root, "host-target");
+        Directory.CreateDirectory(hostDir);
+        Write("a.txt", "A");
+        await Build($"FROM busybox\nRUN mkdir -p {hostDir} && ln -s {hostDir} /escape\nCOPY a.txt /escape/\n", tags: "link:1");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(hostDir));
+        var root = await Flatten("link:1");
+        Assert.Equal("A", File.ReadAllText(Path.Combine(root, hostDir.TrimStart('/'), "a.txt")));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_builds_on_one_builder()
+    {
+        Require();
+        Write("one.Dockerfile", "FROM busybox\nRUN echo one > /one\n");
+        Write("two.Dockerfile", "FROM busybox\nRUN echo two > /two\nCOPY one.Dockerfile /\n");
+        var empty = ImmutableDictionary<string, string>.Empty;
+        var a = Builder.BuildAsync(new BuildRequest(_ctx, Path.Combine(_ctx, "one.Dockerfile"), ["c:1"], empty, null, false));
+        var b = Builder.BuildAsync(new BuildRequest(_ctx, Path.Combine(_ctx, "two.Dockerfile"), ["c:2"], empty, null, false));
+        await Task.WhenAll(a, b);
+        Assert.Equal("one\n", File.ReadAllText(Path.Combine(await Flatten("c:1"), "one")));
+        Assert.Equal("two\n", File.ReadAllText(Path.Combine(await Flatten("c:2"), "two")));
+        Assert.Empty(Mounts.Under(Builder.WorkRoot));
     }
 
     public void Dispose()
