@@ -387,6 +387,25 @@ public sealed class ImageBuilderSpec : IDisposable
         Assert.Empty(Mounts.Under(Builder.WorkRoot));
     }
 
+    [SkippableFact]
+    public async Task Bind_mounts_from_context_and_stage_are_read_only_and_not_in_the_layer()
+    {
+        Require();
+        Write("data/a.txt", "from-context");
+        const string df = """
+            FROM busybox AS gen
+            RUN echo from-stage > /gen.txt
+            FROM busybox
+            RUN --mount=type=bind,source=data,target=/mnt/ctx --mount=type=bind,from=gen,source=/gen.txt,target=/mnt/gen.txt \
+                cat /mnt/ctx/a.txt /mnt/gen.txt > /seen && ! touch /mnt/ctx/new 2>/dev/null
+            """;
+        await Build(df, tags: "bind:1");
+        var root = await Flatten("bind:1");
+        Assert.Equal("from-context\nfrom-stage\n", File.ReadAllText(Path.Combine(root, "seen")).Replace("from-context", "from-context\n"));
+        Assert.False(Directory.Exists(Path.Combine(root, "mnt/ctx")));
+        Assert.False(File.Exists(Path.Combine(_ctx, "data/new")));
+    }
+
     public void Dispose()
     {
         foreach (var m in _flatMounts) Mounts.UnmountAll(m);
