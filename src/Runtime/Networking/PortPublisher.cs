@@ -76,8 +76,8 @@ public sealed class PublishedPort : IAsyncDisposable
         var listener = new Socket(hostIp.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            // SO_REUSEADDR on Linux only lets us rebind past TIME_WAIT; a live listener still makes bind fail.
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // No ReuseAddress: on Linux .NET maps it to SO_REUSEADDR + SO_REUSEPORT, and SO_REUSEPORT would let a
+            // second listener share the port instead of failing.
             listener.Bind(new IPEndPoint(hostIp, hostPort));
             listener.Listen(512);
         }
