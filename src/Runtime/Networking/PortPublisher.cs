@@ -139,14 +139,15 @@ public sealed class PublishedPort : IAsyncDisposable
     // Copy one direction until EOF, then half-close the other side's sending direction so the peer sees EOF too.
     private async Task PumpAsync(Socket from, Socket to)
     {
-        var buffer = new byte[16 * 1024];
+        // No cancellation token per call (a registration each): DisposeAsync closes the sockets, which ends the pumps.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             while (true)
             {
-                var n = await from.ReceiveAsync(buffer, SocketFlags.None, _cts.Token);
+                var n = await from.ReceiveAsync(buffer, SocketFlags.None);
                 if (n == 0) break;
-                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _cts.Token);
+                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
             }
             try { to.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { }
         }
@@ -157,6 +158,7 @@ public sealed class PublishedPort : IAsyncDisposable
             try { to.Close(0); } catch (ObjectDisposedException) { }
             throw;
         }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>Stop listening and close every forwarded connection. Idempotent.</summary>

@@ -151,7 +151,7 @@ public sealed class PortPublisherSpec
             await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ => { for (var i = 0; i < N / 8; i++) await OneAsync(); }));
             var par = N / sw.Elapsed.TotalSeconds;
             _out.WriteLine($"echo through the proxy, one connection per request: sequential {seq:F0}/s, 8 parallel {par:F0}/s");
-            Assert.True(seq > 1000, $"only {seq:F0} connections/s");
+            Assert.True(seq > 500, $"only {seq:F0} connections/s");
         }
         finally { echo.Dispose(); }
     }
@@ -188,7 +188,7 @@ public sealed class PortPublisherSpec
             await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ => { for (var i = 0; i < N / 8; i++) await HttpGet(port.HostEndPoint); }));
             var parallel = N / sw.Elapsed.TotalSeconds;
             _out.WriteLine($"{N} HTTP GETs (one connection each) to busybox httpd: sequential via proxy {viaProxy:F0}/s, direct {direct:F0}/s; 8 clients in parallel via proxy {parallel:F0}/s");
-            Assert.True(viaProxy > 300, $"only {viaProxy:F0} GET/s through the proxy");
+            Assert.True(viaProxy > 200, $"only {viaProxy:F0} GET/s through the proxy");
 
             var inUse = await Assert.ThrowsAsync<PortInUseException>(() => pub.PublishAsync(IPAddress.Loopback, port.HostEndPoint.Port, pod.IP, 8000));
             Assert.Contains("is already in use on 127.0.0.1", inUse.Message);
