@@ -66,7 +66,7 @@ public sealed record ContainerLaunch
     public long? PidsLimit { get; init; }
     /// <summary>cgroup path relative to each hierarchy's root, e.g. <c>troupe/node1/POD-UID/CONTAINER</c>.</summary>
     public string? CgroupPath { get; init; }
-    /// <summary>Join this network namespace (a bind-mounted <c>/var/run/netns/...</c> path); null: a new, empty one.</summary>
+    /// <summary>Join this network namespace (a bind-mounted nsfs path, e.g. <c>$TROUPE_HOME/netns/UID</c> from <c>Networking.PodNetwork</c>); null: a new, empty one.</summary>
     public string? NetworkNamespacePath { get; init; }
     /// <summary>Run an init (catatonit) as PID 1 that forwards signals and reaps zombies.</summary>
     public bool Init { get; init; }
