@@ -155,8 +155,11 @@ public sealed class DeploymentActor : ReceivePersistentActor
     {
         if (_deleting && !Context.GetChildren().Any())
         {
+            // Not passivated here: an apply of the same name right after the delete would race the shard's stop
+            // message and be lost with the stopping entity. A deleted entity is cheap; it passivates after its
+            // next recovery (OnRecovered), when no command is in flight.
+            _deleting = false;
             _log.Info("deployment {0} deleted", _id);
-            Context.Parent.Tell(new Passivate(StopDeploymentEntity.Instance));
         }
     }
 

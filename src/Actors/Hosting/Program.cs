@@ -31,6 +31,13 @@ public static class Program
         {
             Directory.CreateDirectory(home);
             homeLock = TroupeHome.Lock(home);
+            // A node killed with kill -9 keeps its lock until its last thread has exited, which can be a moment
+            // after its main thread already shows as a zombie: wait a little before calling the home taken.
+            for (var i = 0; homeLock is null && i < 50; i++)
+            {
+                Thread.Sleep(100);
+                homeLock = TroupeHome.Lock(home);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
