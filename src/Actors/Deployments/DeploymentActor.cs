@@ -68,7 +68,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
     {
         if (!_state.Exists)
         {
-            if (_state.Deleted) Context.Parent.Tell(new Passivate(StopDeploymentEntity.Instance));
+            // A deleted Deployment is not passivated: the command that woke it (often an apply of the same name)
+            // is handled right after recovery and would race the shard's stop message.
             return;
         }
         Persist(new EpochAdvanced(_state.Epoch + 1), e =>
@@ -155,9 +156,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
     {
         if (_deleting && !Context.GetChildren().Any())
         {
-            // Not passivated here: an apply of the same name right after the delete would race the shard's stop
-            // message and be lost with the stopping entity. A deleted entity is cheap; it passivates after its
-            // next recovery (OnRecovered), when no command is in flight.
+            // Not passivated: an apply of the same name right after the delete would race the shard's stop
+            // message and be lost with the stopping entity. A deleted entity is cheap (state without pods).
             _deleting = false;
             _log.Info("deployment {0} deleted", _id);
         }
