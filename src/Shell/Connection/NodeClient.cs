@@ -46,8 +46,7 @@ public sealed class NodeClient
             if (x.Status != 200 && body.Length == 0) throw ShellException.User($"the node answered HTTP {x.Status}");
             try
             {
-                var reply = ProtocolJson.Deserialize(body);
-                return reply is ObjectList list ? list with { Items = [.. list.Items.Select(ObjectDefaults.Fill)] } : reply;
+                return ProtocolJson.Deserialize(body);
             }
             catch (System.Text.Json.JsonException e)
             {

@@ -11,8 +11,8 @@ public static class Fixtures
 
     public static Pod Pod(string json) => (Pod)Object(json);
 
-    /// <summary>Parsed as the shell's client does it (with <see cref="ObjectDefaults.Fill"/>).</summary>
-    public static KubeObject Object(string json) => ObjectDefaults.Fill(ProtocolJson.DeserializeObject(json));
+    /// <summary>Parsed as the shell's client does it.</summary>
+    public static KubeObject Object(string json) => ProtocolJson.DeserializeObject(json);
 
     public const string RunningPod = """
         {"kind":"Pod","apiVersion":"v1",
