@@ -67,15 +67,7 @@ public static class Tars
     [DllImport("libc", EntryPoint = "geteuid")]
     private static extern uint geteuid();
 
-    /// <summary>
-    /// True when the test may do what needs root; otherwise prints why it is skipped. Under CI=true we are root and
-    /// such tests must run, so not being root there fails.
-    /// </summary>
-    public static bool RunsAsRoot(string test)
-    {
-        if (geteuid() == 0) return true;
-        if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"{test} needs root, and CI=true runs as root");
-        Console.WriteLine($"SKIPPED {test}: needs root (mknod, trusted.* xattrs)");
-        return false;
-    }
+    /// <summary>Root is needed (mknod, trusted.* xattrs): skips with the reason outside CI, fails under CI=true.</summary>
+    public static void RequireRoot() =>
+        Prerequisite.Require("image", geteuid() == 0 ? null : "needs root (mknod, trusted.* xattrs)");
 }
