@@ -17,7 +17,7 @@ namespace Troupe.Actors.Gateway;
 /// to the node. It is the edge, so it may Ask; each request runs as a task piped back to its sender, so the gateway
 /// never blocks.
 /// </summary>
-public sealed class ApiGateway : ReceiveActor
+public sealed partial class ApiGateway : ReceiveActor
 {
     readonly ActorsSettings _settings;
     readonly IActorRef _deployments;
