@@ -27,13 +27,18 @@ public static class Cli
         "logs" => LogsCommand.Run,
         "images" => ImagesCommand.Run,
         "load" => LoadCommand.Run,
+        "build" => BuildCommand.Run,
+        "tag" => TagCommand.Run,
+        "rmi" => RmiCommand.Run,
+        "save" => SaveCommand.Run,
+        "import" => ImportCommand.Run,
         _ => null,
     };
 
     /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
     static readonly string[] Planned =
     [
-        "shell", "wait", "set", "rollout", "exec", "build", "rmi", "tag", "save", "import", "pull", "push",
+        "shell", "wait", "set", "rollout", "exec", "pull", "push",
         "run", "ps", "stop", "rm", "kill", "compose", "chaos",
     ];
 
@@ -132,7 +137,12 @@ public static class Cli
 
         Images:
           images [-q] [-o json]             list the node's images
+          build -t NAME:TAG [-f F] [--build-arg K=V] [--target S] [--no-cache] DIR
+          build --check [-f Dockerfile] DIR  parse only: one JSON line per instruction
+          tag SRC DST | rmi [-f] IMAGE...   name an image again | remove names (refused while a pod uses it)
+          save IMAGE -o FILE.tar            write an OCI image layout tarball
           load -i FILE.tar                  load an OCI image layout tarball
+          import ROOTFS.tar NAME:TAG        a root filesystem tarball as a one-layer image
 
         Kinds: deployments (deploy), replicasets (rs), pods (po), services (svc), endpoints (ep),
                configmaps (cm), namespaces (ns), nodes (no), events (ev)

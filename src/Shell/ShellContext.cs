@@ -20,6 +20,12 @@ public sealed class ShellContext
         Time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// True when stdout is a terminal (the real console, not redirected): long work shows progress then, and stays
+    /// quiet and parseable otherwise. Specs writing to a <see cref="StringWriter"/> are never a terminal.
+    /// </summary>
+    public bool IsTerminal => _env is null && !Console.IsOutputRedirected && Env("TERM") is not (null or "dumb");
+
     public TextWriter Out { get; }
     public TextWriter Err { get; }
     public TimeProvider Time { get; }

@@ -48,6 +48,7 @@ public sealed partial class ApiGateway : ReceiveActor
         Receive<GetContainerLog>(m => Reply(m, LogAsync(m)));
         Receive<GetImages>(m => Reply(m, ImagesAsync()));
         Receive<ImportImage>(m => Reply(m, ImportAsync(m)));
+        ReceiveImageRequests();
         Receive<ShutdownNode>(_ =>
         {
             Sender.Tell(new CommandAccepted("shutting down"));
@@ -174,11 +175,11 @@ public sealed partial class ApiGateway : ReceiveActor
         try
         {
             var refs = await _images.LoadAsync(m.TarPath);
-            return new CommandAccepted(string.Join("\n", refs.Select(r => $"Loaded image: {r}")));
+            return new CommandAccepted(string.Join("\n", refs.Select(r => $"Loaded image: {Short(r)}")));
         }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException or InvalidOperationException)
         {
-            return CommandRejected.Invalid($"{m.TarPath}: {e.Message}");
+            return CommandRejected.Invalid(e.Message.StartsWith(m.TarPath, StringComparison.Ordinal) ? e.Message : $"{m.TarPath}: {e.Message}");
         }
     }
 }

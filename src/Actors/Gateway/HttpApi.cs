@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Troupe.Actors.Hosting;
 using Troupe.Api.Protocol;
+using Troupe.Runtime.Build;
+using Troupe.Runtime.Images;
 
 namespace Troupe.Actors.Gateway;
 
@@ -15,9 +17,10 @@ namespace Troupe.Actors.Gateway;
 /// and, with <c>--api-port</c>, on TCP. <c>POST /v1/messages</c> carries one <see cref="ITroupeMessage"/> each way;
 /// <c>GET /v1/logs</c> streams a container's output as text (following it with <c>follow=true</c>).
 /// </summary>
-public static class HttpApi
+public static partial class HttpApi
 {
-    public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort, ILoggingAdapter log)
+    public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort, ILoggingAdapter log,
+        ImageStore images, ImageBuilder? imageBuilder)
     {
         if (File.Exists(socketPath)) File.Delete(socketPath);
         var builder = WebApplication.CreateSlimBuilder();
@@ -70,6 +73,8 @@ public static class HttpApi
             if (follow && log.Path is not null && !request.Previous)
                 await Follow(ctx, gateway, settings, request with { Tail = 0 }, log.Path);
         });
+
+        MapImages(app, images, imageBuilder);
 
         await app.StartAsync();
         return app;

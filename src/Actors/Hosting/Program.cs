@@ -9,6 +9,7 @@ using Troupe.Actors.Deployments;
 using Troupe.Actors.Gateway;
 using Troupe.Actors.Nodes;
 using Troupe.Runtime.Drivers;
+using Troupe.Runtime.Build;
 using Troupe.Runtime.Images;
 
 namespace Troupe.Actors.Hosting;
@@ -108,6 +109,8 @@ public static class Program
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);
         }
         images ??= new ImageStore(Path.Combine(home, "images"));
+        // RUN steps run in runc containers: a node without runc (or not root) still builds Dockerfiles without RUN
+        var builder = nodeAgent.IsNobody() ? null : new ImageBuilder(images, Path.Combine(home, "build"), DriverFactory.RuncPath);
 
         var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog);
         var gateway = system.ActorOf(ApiGateway.Props(settings, region, catalog, nodeAgent, images,
@@ -115,7 +118,7 @@ public static class Program
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 
         var socket = Path.Combine(home, "troupe.sock");
-        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, log);
+        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, log, images, builder);
 
         TroupeHome.WriteNodeFile(home, new NodeFile(Environment.ProcessId, $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}",
             options.ApiPort is { } a ? $"127.0.0.1:{a}" : null, socket, nodeName, driverName));

@@ -44,4 +44,25 @@ internal sealed class BuildCache(string folder)
         File.WriteAllText(temp, n.ToJsonString());
         File.Move(temp, PathOf(key), overwrite: true);
     }
+
+    /// <summary>
+    /// The image config an earlier build with the same <paramref name="key"/> (final config, layers and history
+    /// without times) wrote, so an unchanged rebuild gives the same image ID, as docker's does; else
+    /// <paramref name="make"/>'s, remembered for next time.
+    /// </summary>
+    public byte[] FinalConfig(string key, bool reuse, Func<byte[]> make)
+    {
+        var path = Path.Combine(folder, "final-" + Hash(key) + ".json");
+        if (reuse)
+        {
+            try { return File.ReadAllBytes(path); }
+            catch (IOException) { }
+        }
+        var config = make();
+        Directory.CreateDirectory(folder);
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        File.WriteAllBytes(temp, config);
+        File.Move(temp, path, overwrite: true);
+        return config;
+    }
 }

@@ -58,6 +58,7 @@ public sealed class ImageBuilder
     /// </summary>
     public async Task<BuildResult> BuildAsync(BuildRequest request, IProgress<string>? progress = null, CancellationToken ct = default)
     {
+        using var lease = _store.Lease();
         var session = new Session(this, request, progress, ct);
         try { return await session.RunAsync(); }
         finally { await session.CleanupAsync(); }
@@ -213,12 +214,13 @@ public sealed class ImageBuilder
             var sw = Stopwatch.StartNew();
             n = ++_number;
             Say($"#{n} exporting to image");
-            var config = FinalConfig(final);
+            var timeless = string.Join("\n", final.History.Select(h => $"{(string?)h?["created_by"]}|{(bool?)h?["empty_layer"]}"));
+            var config = b._cache.FinalConfig($"{final.Key()}\n{timeless}", !req.NoCache, () => FinalConfig(final));
             string digest;
             try { digest = await b._store.CommitImageAsync(config, final.Layers, tags, CancellationToken.None); }
             catch (InvalidDataException e)
             {
-                // no leases yet: an `rmi` collecting untagged blobs may remove a layer this build made or reused
+                // the lease keeps `rmi` from collecting this build's blobs; a damaged store can still end here
                 throw Fail(0, $"exporting the image failed: {e.Message} (removed while building? build again)", null, e);
             }
             Say($"#{n} writing image sha256:{Convert.ToHexStringLower(SHA256.HashData(config))} done");

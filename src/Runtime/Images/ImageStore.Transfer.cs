@@ -31,8 +31,10 @@ public sealed partial class ImageStore
                 try
                 {
                     await using var reader = new TarReader(tar);
+                    var names = new ArchiveNames(tarPath);
                     while (await reader.GetNextEntryAsync(copyData: false, ct) is { } entry)
                     {
+                        names.Check(entry);
                         if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
                         var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
                         if (name == "oci-layout") layout = await ReadSmallAsync(entry, tarPath, ct);
@@ -72,6 +74,7 @@ public sealed partial class ImageStore
             }
 
             var tags = new List<(ImageReference Name, OciDescriptor Manifest)>();
+            var layers = new List<(ImmutableArray<OciDescriptor> Layers, ImmutableArray<string> DiffIds)>();
             foreach (var entry in OciJson.ParseIndex(index, $"{tarPath}: index.json"))
             {
                 var written = entry.Annotations.GetValueOrDefault(OciJson.ContainerdNameAnnotation) ?? entry.Annotations.GetValueOrDefault(OciJson.RefNameAnnotation);
@@ -100,8 +103,21 @@ public sealed partial class ImageStore
                     throw new InvalidDataException($"{tarPath}: manifest {descriptor.Digest} has {manifest.Layers.Length} layers but its config lists {config.DiffIds.Length} diff IDs");
                 foreach (var layer in manifest.Layers) Need(layer, "layer");
                 tags.Add((name, descriptor));
+                layers.Add((manifest.Layers, config.DiffIds));
             }
             if (tags.Count == 0) throw new InvalidDataException($"{tarPath}: the image layout holds no named image (no {OciJson.RefNameAnnotation} annotation)");
+            // as docker load: every new layer is unpacked (and so checked: no entry may escape) before anything is tagged
+            foreach (var (manifestLayers, diffIds) in layers)
+            {
+                string? chain = null;
+                for (var i = 0; i < manifestLayers.Length; i++)
+                {
+                    chain = chain is null ? diffIds[i] : Sha256Digest($"{chain} {diffIds[i]}");
+                    if (!staged.TryGetValue(manifestLayers[i].Digest, out var blob)) continue;
+                    await UnpackLayerAsync(manifestLayers[i], diffIds[i], chain, () => File.OpenRead(blob.TempPath),
+                        $"{tarPath}: layer {manifestLayers[i].Digest}", ct);
+                }
+            }
             await CommitAsync(staged.Values, tags, ct);
             return tags.Select(t => t.Name.ToString()).Distinct().ToList();
         }
@@ -135,31 +151,13 @@ public sealed partial class ImageStore
     public async Task SaveAsync(string reference, string tarPath, CancellationToken ct = default)
     {
         var image = await ResolveAsync(reference, ct) ?? throw NotFound(reference);
-        var manifest = new OciDescriptor(MediaTypeOf(image), image.Digest, _content.SizeOf(image.Digest));
-        var annotations = ImmutableDictionary<string, string>.Empty
-            .Add(OciJson.RefNameAnnotation, image.Reference)
-            .Add(OciJson.ContainerdNameAnnotation, image.Reference);
-        var index = OciJson.WriteIndex([new OciJson.IndexEntry(manifest, annotations, null, null)]);
-        var blobs = new[] { image.Digest, image.ConfigDigest }.Concat(image.Layers.Select(l => l.Digest)).Distinct().ToList();
-
         var full = Path.GetFullPath(tarPath);
         var temp = $"{full}.tmp-{Guid.NewGuid():N}";
         try
         {
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
-                await using (var writer = new TarWriter(file, TarEntryFormat.Pax, leaveOpen: true))
-                {
-                    await WriteFileAsync(writer, "oci-layout", new MemoryStream(Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}")), ct);
-                    await WriteFileAsync(writer, "index.json", new MemoryStream(index), ct);
-                    foreach (var dir in new[] { "blobs/", "blobs/sha256/" })
-                        await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, dir) { Mode = (UnixFileMode)0b111_101_101, ModificationTime = image.Created }, ct);
-                    foreach (var digest in blobs)
-                    {
-                        await using var blob = _content.OpenRead(digest);
-                        await WriteFileAsync(writer, "blobs/sha256/" + digest[7..], blob, ct);
-                    }
-                }
+                await WriteLayoutAsync(image, file, ct);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
@@ -167,6 +165,40 @@ public sealed partial class ImageStore
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// Write the image <paramref name="reference"/> names to <paramref name="output"/> as an OCI image-layout tarball
+    /// (what <c>troupe save</c> streams to the client). Throws <see cref="KeyNotFoundException"/> before writing
+    /// anything when the image is absent.
+    /// </summary>
+    public async Task SaveAsync(string reference, Stream output, CancellationToken ct = default)
+    {
+        var image = await ResolveAsync(reference, ct) ?? throw NotFound(reference);
+        await WriteLayoutAsync(image, output, ct);
+    }
+
+    async Task WriteLayoutAsync(ImageRecord image, Stream output, CancellationToken ct)
+    {
+        var manifest = new OciDescriptor(MediaTypeOf(image), image.Digest, _content.SizeOf(image.Digest));
+        var annotations = ImmutableDictionary<string, string>.Empty
+            .Add(OciJson.RefNameAnnotation, image.Reference)
+            .Add(OciJson.ContainerdNameAnnotation, image.Reference);
+        var index = OciJson.WriteIndex([new OciJson.IndexEntry(manifest, annotations, null, null)]);
+        var blobs = new[] { image.Digest, image.ConfigDigest }.Concat(image.Layers.Select(l => l.Digest)).Distinct().ToList();
+
+        await using (var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            await WriteFileAsync(writer, "oci-layout", new MemoryStream(Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}")), ct);
+            await WriteFileAsync(writer, "index.json", new MemoryStream(index), ct);
+            foreach (var dir in new[] { "blobs/", "blobs/sha256/" })
+                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, dir) { Mode = (UnixFileMode)0b111_101_101, ModificationTime = image.Created }, ct);
+            foreach (var digest in blobs)
+            {
+                await using var blob = _content.OpenRead(digest);
+                await WriteFileAsync(writer, "blobs/sha256/" + digest[7..], blob, ct);
+            }
         }
     }
 
@@ -207,12 +239,61 @@ public sealed partial class ImageStore
             await OpenMaybeGzip(file).CopyToAsync(hashing, ct);
             diffId = hashing.Digest;
         }, null, ct);
+        // unpacked (and so checked: no entry may escape the root) before anything is committed
+        var layerDescriptor = new OciDescriptor(MediaTypes.OciLayerGzip, layer.Digest, layer.Size);
+        await UnpackLayerAsync(layerDescriptor, diffId, diffId, () => File.OpenRead(layer.TempPath), tarPath, ct);
         var created = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         using var config = await _content.StageAsync(OciJson.WriteConfig(ImageConfig.Empty, created, [diffId], "troupe import " + Path.GetFileName(tarPath)), ct);
-        var manifestBytes = OciJson.WriteManifest(new OciDescriptor(MediaTypes.OciConfig, config.Digest, config.Size),
-            [new OciDescriptor(MediaTypes.OciLayerGzip, layer.Digest, layer.Size)]);
+        var manifestBytes = OciJson.WriteManifest(new OciDescriptor(MediaTypes.OciConfig, config.Digest, config.Size), [layerDescriptor]);
         using var manifest = await _content.StageAsync(manifestBytes, ct);
         await CommitAsync([layer, config, manifest], [(name, new OciDescriptor(MediaTypes.OciManifest, manifest.Digest, manifest.Size))], ct);
         return (await ResolveAsync(name.ToString(), ct))!;
+    }
+
+    /// <summary>
+    /// The entry names of an image-layout tarball, checked as <c>docker load</c>'s extraction checks them: no absolute
+    /// name, no <c>..</c>, nothing written through a symbolic link of the archive, no link pointing out of it.
+    /// </summary>
+    sealed class ArchiveNames(string tarPath)
+    {
+        readonly HashSet<string> _symlinks = new(StringComparer.Ordinal);
+
+        public void Check(TarEntry entry)
+        {
+            if (entry.EntryType is TarEntryType.GlobalExtendedAttributes) return;
+            var name = Inside(entry.Name, entry.Name, "name");
+            for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
+                if (_symlinks.Contains(name[..slash]))
+                    throw Bad(entry.Name, $"would be written through the symbolic link \"{name[..slash]}\"");
+            switch (entry.EntryType)
+            {
+                case TarEntryType.SymbolicLink:
+                    var dir = name.LastIndexOf('/') is var s and > 0 ? name[..s] : "";
+                    if (entry.LinkName.StartsWith('/')) throw Bad(entry.Name, $"is a symbolic link to the absolute path \"{entry.LinkName}\", outside the archive");
+                    Inside(dir.Length == 0 ? entry.LinkName : dir + "/" + entry.LinkName, entry.Name, "symbolic link target");
+                    _symlinks.Add(name);
+                    break;
+                case TarEntryType.HardLink:
+                    Inside(entry.LinkName, entry.Name, "hard link target");
+                    break;
+            }
+        }
+
+        /// <summary>The normalised relative path, or an exception when it leaves the archive's root.</summary>
+        string Inside(string path, string entry, string role)
+        {
+            if (path.StartsWith('/')) throw Bad(entry, $"has an absolute {role} \"{path}\"");
+            var parts = new List<string>();
+            foreach (var p in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (p == ".") continue;
+                if (p != "..") { parts.Add(p); continue; }
+                if (parts.Count == 0) throw Bad(entry, $"has a {role} \"{path}\" that leaves the archive");
+                parts.RemoveAt(parts.Count - 1);
+            }
+            return string.Join('/', parts);
+        }
+
+        InvalidDataException Bad(string entry, string reason) => new($"{tarPath}: entry \"{entry}\" {reason}");
     }
 }

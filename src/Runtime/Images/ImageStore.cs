@@ -25,6 +25,7 @@ public sealed partial class ImageStore
     readonly SemaphoreSlim _indexLock = new(1, 1);
     readonly ConcurrentDictionary<string, SemaphoreSlim> _unpackLocks = new();
     readonly ConcurrentDictionary<string, Content> _cache = new();
+    int _leases;
 
     /// <summary>A manifest and its config, parsed; blobs are immutable, so this is cached by manifest digest.</summary>
     sealed record Content(OciJson.Manifest Manifest, OciJson.Config Config, long Size);
@@ -48,12 +49,34 @@ public sealed partial class ImageStore
     public string Root => _root;
 
     /// <summary>
+    /// Held by a build or a pull while it writes blobs no tag names yet: while any lease is held, <see cref="RemoveAsync"/>
+    /// untags but collects no blobs, so it never deletes a layer a build is about to commit. Dispose to release.
+    /// </summary>
+    public IDisposable Lease()
+    {
+        Interlocked.Increment(ref _leases);
+        return new Releaser(this);
+    }
+
+    sealed class Releaser(ImageStore store) : IDisposable
+    {
+        int _done;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) Interlocked.Decrement(ref store._leases);
+        }
+    }
+
+    /// <summary>
     /// The image <paramref name="reference"/> names (<c>busybox</c>, <c>busybox:latest</c>,
     /// <c>docker.io/library/busybox:latest</c>, <c>busybox@sha256:…</c>), or null when the store does not hold it.
     /// Throws <see cref="FormatException"/> for a malformed reference.
     /// </summary>
     public async Task<ImageRecord?> ResolveAsync(string reference, CancellationToken ct = default)
     {
+        if (IdPrefix(reference) is { } id)
+            foreach (var (name, descriptor) in await TaggedAsync(ct))
+                if (descriptor.Digest.StartsWith(id, StringComparison.Ordinal)) return await RecordAsync(name, descriptor, ct);
         var r = ImageReference.Parse(reference);
         foreach (var (name, descriptor) in await TaggedAsync(ct))
         {
@@ -63,6 +86,16 @@ public sealed partial class ImageStore
             if (match) return await RecordAsync(name, descriptor, ct);
         }
         return null;
+    }
+
+    /// <summary>
+    /// <c>sha256:</c> and the hex of <paramref name="reference"/> when it reads as an image ID or its prefix (12 to 64
+    /// lower-case hex digits, as <c>troupe images</c> shows them, with or without <c>sha256:</c>), else null.
+    /// </summary>
+    public static string? IdPrefix(string reference)
+    {
+        var hex = reference.StartsWith("sha256:", StringComparison.Ordinal) ? reference[7..] : reference;
+        return hex.Length is >= 12 and <= 64 && hex.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f') ? "sha256:" + hex : null;
     }
 
     /// <summary>Every tagged image, ordered by reference.</summary>
@@ -95,7 +128,8 @@ public sealed partial class ImageStore
     /// </summary>
     public async Task<ImageRemoval> RemoveAsync(string reference, CancellationToken ct = default)
     {
-        var r = ImageReference.Parse(reference);
+        var id = IdPrefix(reference);
+        var r = id is null ? ImageReference.Parse(reference) : null;
         await _indexLock.WaitAsync(ct);
         try
         {
@@ -105,14 +139,15 @@ public sealed partial class ImageStore
             foreach (var e in index)
             {
                 var name = NameOf(e);
-                var match = name is not null && (r.Digest is null
-                    ? name.ToString() == r.ToString()
+                var match = name is not null && (r is null ? e.Descriptor.Digest.StartsWith(id!, StringComparison.Ordinal)
+                    : r.Digest is null ? name.ToString() == r.ToString()
                     : name.Repository == r.Repository && e.Descriptor.Digest == r.Digest);
                 if (match) untagged.Add(name!.ToString());
                 else kept.Add(e);
             }
             if (untagged.Count == 0) return new ImageRemoval([], []);
             WriteAtomically(_indexPath, OciJson.WriteIndex(kept));
+            if (Volatile.Read(ref _leases) > 0) return new ImageRemoval([.. untagged], []); // a build or pull is writing: collect later
 
             var referenced = new HashSet<string>(StringComparer.Ordinal);
             foreach (var e in kept)
@@ -163,7 +198,18 @@ public sealed partial class ImageStore
         return folders;
     }
 
-    async Task<string> UnpackLayerAsync(OciDescriptor layer, string diffId, string chainId, CancellationToken ct)
+    Task<string> UnpackLayerAsync(OciDescriptor layer, string diffId, string chainId, CancellationToken ct) =>
+        UnpackLayerAsync(layer, diffId, chainId, () =>
+        {
+            try { return _content.OpenRead(layer.Digest); }
+            catch (FileNotFoundException) { throw new InvalidDataException($"layer {layer.Digest} is missing from the image store"); }
+        }, "layer " + layer.Digest, ct);
+
+    /// <summary>
+    /// Unpack a layer read from <paramref name="open"/> (a committed blob, or a staged one that a load or import
+    /// checks before committing it) into <c>layers/&lt;chain ID hex&gt;/</c>; <paramref name="what"/> names it in errors.
+    /// </summary>
+    async Task<string> UnpackLayerAsync(OciDescriptor layer, string diffId, string chainId, Func<Stream> open, string what, CancellationToken ct)
     {
         var folder = Path.Combine(_layers, chainId[7..]);
         if (Directory.Exists(folder)) return folder;
@@ -181,10 +227,7 @@ public sealed partial class ImageStore
                 {
                     if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("unpacking image layers needs Linux");
                     Directory.CreateDirectory(temp, (UnixFileMode)0b111_101_101);
-                    Stream blob;
-                    try { blob = _content.OpenRead(layer.Digest); }
-                    catch (FileNotFoundException) { throw new InvalidDataException($"layer {layer.Digest} is missing from the image store"); }
-                    var actual = LayerUnpacker.Extract(blob, temp, layer.Digest, ct);
+                    var actual = LayerUnpacker.Extract(open(), temp, what, ct);
                     if (actual != diffId)
                         throw new InvalidDataException($"layer {layer.Digest} is corrupt: its uncompressed content has digest {actual}, but the config's diff ID is {diffId}");
                 }, ct);

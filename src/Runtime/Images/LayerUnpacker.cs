@@ -30,7 +30,8 @@ internal sealed class LayerUnpacker
         _what = what;
     }
 
-    /// <summary>Extract <paramref name="layer"/> (a seekable stream at its start) into the empty folder <paramref name="root"/>.</summary>
+    /// <summary>Extract <paramref name="layer"/> (a seekable stream at its start) into the empty folder <paramref name="root"/>;
+    /// <paramref name="what"/> names the archive in errors (<c>layer sha256:…</c>, <c>rootfs.tar</c>).</summary>
     public static string Extract(Stream layer, string root, string what, CancellationToken ct)
     {
         using var tar = OpenTar(layer, what);
@@ -48,8 +49,8 @@ internal sealed class LayerUnpacker
             }
             hashing.DrainAsync(ct).GetAwaiter().GetResult();
         }
-        catch (FormatException e) { throw new InvalidDataException($"layer {what} is not a valid tar archive: {e.Message}", e); }
-        catch (EndOfStreamException e) { throw new InvalidDataException($"layer {what} is truncated: {e.Message}", e); }
+        catch (FormatException e) { throw new InvalidDataException($"{what} is not a valid tar archive: {e.Message}", e); }
+        catch (EndOfStreamException e) { throw new InvalidDataException($"{what} is truncated: {e.Message}", e); }
         unpacker.Finish();
         return hashing.Digest;
     }
@@ -62,11 +63,11 @@ internal sealed class LayerUnpacker
         blob.Seek(0, SeekOrigin.Begin);
         if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return new GZipStream(blob, CompressionMode.Decompress, leaveOpen: false);
         if (n >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
-            throw new InvalidDataException($"layer {what} is zstd-compressed, which this image store does not support yet");
+            throw new InvalidDataException($"{what} is zstd-compressed, which this image store does not support yet");
         return blob;
     }
 
-    InvalidDataException Bad(string reason) => new($"layer {_what}: entry \"{_entry}\" {reason}");
+    InvalidDataException Bad(string reason) => new($"{_what}: entry \"{_entry}\" {reason}");
 
     /// <summary>A tar name as a relative path inside the layer, or an exception if it would leave the layer.</summary>
     string Normalise(string name, string role)

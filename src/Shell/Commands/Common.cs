@@ -56,6 +56,25 @@ internal static class Common
         _ => throw ShellException.User($"the node answered {reply.GetType().Name}, which the shell did not expect"),
     };
 
+    /// <summary>
+    /// The client's first look at an image reference (the node parses it fully): docker's wording for what is
+    /// plainly wrong, exit 1, before anything is sent.
+    /// </summary>
+    public static void CheckReference(string reference, string what)
+    {
+        if (reference.Length == 0 || reference.Any(char.IsWhiteSpace) || reference.StartsWith('/') || reference.StartsWith(':') || reference.EndsWith(':'))
+            throw ShellException.User($"invalid reference format: \"{reference}\" is not a valid {what}");
+        var at = reference.IndexOf('@');
+        var name = at >= 0 ? reference[..at] : reference;
+        var slash = name.LastIndexOf('/');
+        var colon = name.LastIndexOf(':');
+        var repository = colon > slash ? name[..colon] : name;
+        var firstSlash = repository.IndexOf('/');
+        var path = firstSlash > 0 && (repository[..firstSlash].Contains('.') || repository[..firstSlash].Contains(':') || repository[..firstSlash] == "localhost")
+            ? repository[(firstSlash + 1)..] : repository;
+        if (path.Any(char.IsUpper)) throw ShellException.User($"invalid reference format: repository name ({path}) must be lowercase");
+    }
+
     /// <summary>kubectl's "No resources found" line (stderr).</summary>
     public static string NoResources(string kind, string? ns, bool all) =>
         all || !Kinds.IsNamespaced(kind) ? "No resources found" : $"No resources found in {ns ?? "default"} namespace.";

@@ -25,17 +25,34 @@ internal sealed class HttpExchange : IDisposable
 
     public void Send(string method, string target, ReadOnlySpan<byte> body, string? contentType)
     {
-        var head = new StringBuilder(160)
-            .Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\nHost: troupe\r\nConnection: close\r\n");
-        if (contentType is not null) head.Append("Content-Type: ").Append(contentType).Append("\r\n");
-        if (method == "POST" || body.Length > 0) head.Append("Content-Length: ").Append(body.Length).Append("\r\n");
-        head.Append("\r\n");
-        var headBytes = Encoding.ASCII.GetBytes(head.ToString());
+        var headBytes = Head(method, target, body.Length, contentType, null);
         var all = new byte[headBytes.Length + body.Length];
         headBytes.CopyTo(all, 0);
         body.CopyTo(all.AsSpan(headBytes.Length));
         var sent = 0;
         while (sent < all.Length) sent += _socket.Send(all, sent, all.Length - sent, SocketFlags.None);
+    }
+
+    /// <summary>Sends a request whose body is <paramref name="body"/> (read to its end, <paramref name="length"/> bytes), with extra headers.</summary>
+    public void Send(string method, string target, Stream body, long length, string contentType, IReadOnlyList<(string Name, string Value)> headers)
+    {
+        var head = Head(method, target, length, contentType, headers);
+        var sent = 0;
+        while (sent < head.Length) sent += _socket.Send(head, sent, head.Length - sent, SocketFlags.None);
+        var buf = new byte[64 * 1024];
+        for (int n; (n = body.Read(buf, 0, buf.Length)) > 0;)
+            for (var off = 0; off < n;) off += _socket.Send(buf, off, n - off, SocketFlags.None);
+    }
+
+    static byte[] Head(string method, string target, long length, string? contentType, IReadOnlyList<(string Name, string Value)>? headers)
+    {
+        var head = new StringBuilder(160)
+            .Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\nHost: troupe\r\nConnection: close\r\n");
+        if (contentType is not null) head.Append("Content-Type: ").Append(contentType).Append("\r\n");
+        if (method == "POST" || length > 0) head.Append("Content-Length: ").Append(length).Append("\r\n");
+        foreach (var (name, value) in headers ?? []) head.Append(name).Append(": ").Append(value).Append("\r\n");
+        head.Append("\r\n");
+        return Encoding.ASCII.GetBytes(head.ToString());
     }
 
     /// <summary>Reads the status line and headers.</summary>

@@ -99,6 +99,69 @@ public sealed class NodeClient
         }
     }
 
+    /// <summary>
+    /// <c>POST</c>s <paramref name="body"/> (an upload: a build context) with <paramref name="request"/> in the
+    /// <c>Troupe-Request</c> header, and hands each message of the newline-separated reply to <paramref name="onMessage"/>
+    /// as it arrives. Returns the last message (the outcome).
+    /// </summary>
+    public ITroupeMessage Upload(string target, ITroupeMessage request, Stream body, Action<ITroupeMessage> onMessage)
+    {
+        using var x = Open(System.Threading.Timeout.InfiniteTimeSpan);
+        try
+        {
+            var header = Convert.ToBase64String(ProtocolJson.SerializeToUtf8(request));
+            x.Send("POST", target, body, body.Length - body.Position, "application/x-tar", [("Troupe-Request", header)]);
+            x.ReadHead();
+            ITroupeMessage? last = null;
+            var line = new MemoryStream();
+            void Flush()
+            {
+                if (line.Length == 0) return;
+                try { last = ProtocolJson.Deserialize(line.ToArray()); }
+                catch (System.Text.Json.JsonException e)
+                {
+                    throw ShellException.User($"the node sent an answer the shell does not understand (HTTP {x.Status}): {OneLine(e.Message)}");
+                }
+                line.SetLength(0);
+                onMessage(last);
+            }
+            while (x.ReadBodyPiece() is { Count: > 0 } piece)
+            {
+                var span = piece.AsSpan();
+                for (int nl; (nl = span.IndexOf((byte)'\n')) >= 0; span = span[(nl + 1)..])
+                {
+                    line.Write(span[..nl]);
+                    Flush();
+                }
+                line.Write(span);
+            }
+            Flush();
+            return last ?? throw ShellException.User($"the node ended its answer without a result (HTTP {x.Status})");
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+        }
+    }
+
+    /// <summary><c>GET</c>s a binary stream (an image tarball) into <paramref name="output"/>. Returns the status and, for a failure, the node's reason.</summary>
+    public (int Status, string? Error) Download(string target, Stream output)
+    {
+        using var x = Open(System.Threading.Timeout.InfiniteTimeSpan);
+        try
+        {
+            x.Send("GET", target, default, null);
+            x.ReadHead();
+            if (x.Status != 200) return (x.Status, Encoding.UTF8.GetString(x.ReadBody()).Trim());
+            while (x.ReadBodyPiece() is { Count: > 0 } piece) output.Write(piece.AsSpan());
+            return (200, null);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+        }
+    }
+
     HttpExchange Open(TimeSpan timeout)
     {
         var ms = timeout == System.Threading.Timeout.InfiniteTimeSpan ? 0 : (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds);
