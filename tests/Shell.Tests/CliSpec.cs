@@ -92,10 +92,8 @@ public sealed class CliSpec : IDisposable
     }
 
     [Theory]
-    [InlineData("build")]
-    [InlineData("run")]
-    [InlineData("ps")]
-    [InlineData("compose")]
+    [InlineData("shell")]
+    [InlineData("chaos")]
     [InlineData("rollout")]
     public void Cli_must_say_a_later_verb_is_not_implemented_yet(string verb)
     {

@@ -66,13 +66,20 @@ internal static class BuildCommand
         tar.Position = 0;
 
         var request = new BuildImage(tags, inside, args.ToImmutable(), a.Get("target"), a.Has("no-cache"));
-        var terminal = ctx.IsTerminal && !a.Has("quiet") && a.Get("progress") != "quiet";
+        // progress goes to stderr (stdout keeps only the result, as BuildKit does): on a terminal, or when asked for
+        var progressShown = !a.Has("quiet") && a.Get("progress") switch
+        {
+            "plain" or "tty" => true,
+            "quiet" => false,
+            null or "auto" => ctx.IsTerminal,
+            var other => throw ShellException.Usage($"--progress: unknown mode \"{other}\" (expected auto, plain, tty or quiet)"),
+        };
         var failure = new List<string>();
         var outcome = ctx.Client.Upload("/v1/build", request, tar, m =>
         {
             if (m is not BuildProgress p) return;
             if (p.Failure) failure.Add(p.Line);
-            else if (terminal) { ctx.Out.WriteLine(p.Line); ctx.Out.Flush(); }
+            else if (progressShown) ctx.Err.WriteLine(p.Line);
         });
         switch (outcome)
         {
@@ -82,8 +89,8 @@ internal static class BuildCommand
                 foreach (var t in built.Tags) ctx.Out.WriteLine($"Successfully tagged {ImagesCommand.ShortRepository(t)}");
                 return 0;
             case CommandRejected r:
-                // the failing step's output explains the failure: show it where progress did not
-                if (!terminal) foreach (var line in failure) ctx.Err.WriteLine(line);
+                // the failing step's output explains the failure
+                foreach (var line in failure) ctx.Err.WriteLine(line);
                 throw ShellException.User(r.Reason);
             default:
                 throw ShellException.User($"the node answered {outcome.GetType().Name}, which the shell did not expect");
