@@ -32,14 +32,18 @@ public static class Cli
         "rmi" => RmiCommand.Run,
         "save" => SaveCommand.Run,
         "import" => ImportCommand.Run,
+        "run" => RunCommand.Run,
+        "ps" => PsCommand.Run,
+        "stop" => StopCommand.Run,
+        "kill" => KillCommand.Run,
+        "rm" => RmCommand.Run,
         _ => null,
     };
 
     /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
     static readonly string[] Planned =
     [
-        "shell", "wait", "set", "rollout", "exec", "pull", "push",
-        "run", "ps", "stop", "rm", "kill", "compose", "chaos",
+        "shell", "wait", "set", "rollout", "exec", "pull", "push", "compose", "chaos",
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null) =>
@@ -143,6 +147,13 @@ public static class Cli
           save IMAGE -o FILE.tar            write an OCI image layout tarball
           load -i FILE.tar                  load an OCI image layout tarball
           import ROOTFS.tar NAME:TAG        a root filesystem tarball as a one-layer image
+
+        Containers (standalone pods on the local node):
+          run [-d] [--rm] [--init] [--name N] [-e K=V]... [-m 64m] [--cpus 0.5] [--pids-limit N]
+              [-u UID[:GID]] [-w DIR] [--entrypoint E] [--restart no|always|on-failure] IMAGE [CMD...]
+          ps [-a] [-q]                      list containers (pods), docker's columns
+          stop [-t SECS] NAME... | kill [-s SIG] NAME... | rm [-f] NAME...
+          logs [-f] NAME                    as for pods
 
         Kinds: deployments (deploy), replicasets (rs), pods (po), services (svc), endpoints (ep),
                configmaps (cm), namespaces (ns), nodes (no), events (ev)

@@ -4,6 +4,7 @@ using Akka.Event;
 using Troupe.Actors.Deployments;
 using Troupe.Actors.Hosting;
 using Troupe.Actors.Nodes;
+using Troupe.Actors.Pods;
 using Troupe.Api.Objects;
 using Troupe.Api.Protocol;
 using Troupe.Runtime.Images;
@@ -21,20 +22,22 @@ public sealed partial class ApiGateway : ReceiveActor
 {
     readonly ActorsSettings _settings;
     readonly IActorRef _deployments;
+    readonly IActorRef _barePods;
     readonly IActorRef _catalog;
     readonly IActorRef _nodeAgent;
     readonly ImageStore _images;
     readonly Pong _pong;
     readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef catalog, IActorRef nodeAgent,
+    public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef catalog, IActorRef nodeAgent,
         ImageStore images, Pong pong) =>
-        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, catalog, nodeAgent, images, pong));
+        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, barePods, catalog, nodeAgent, images, pong));
 
-    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
+    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
     {
         _settings = settings;
         _deployments = deployments;
+        _barePods = barePods;
         _catalog = catalog;
         _nodeAgent = nodeAgent;
         _images = images;
@@ -45,6 +48,8 @@ public sealed partial class ApiGateway : ReceiveActor
         Receive<ApplyObjects>(m => Reply(m, ApplyAsync(m)));
         Receive<ScaleDeployment>(m => Reply(m, ScaleAsync(m)));
         Receive<DeleteObject>(m => Reply(m, DeleteAsync(m)));
+        Receive<RunPod>(m => Reply(m, RunPodAsync(m)));
+        Receive<StopPodContainers>(m => Reply(m, StopPodContainersAsync(m)));
         Receive<GetContainerLog>(m => Reply(m, LogAsync(m)));
         Receive<GetImages>(m => Reply(m, ImagesAsync()));
         Receive<ImportImage>(m => Reply(m, ImportAsync(m)));
@@ -102,8 +107,13 @@ public sealed partial class ApiGateway : ReceiveActor
                         if (await _images.ResolveAsync(c.Image) is null)
                             problems.Add($"deployment.apps/{d.Metadata.Name}: spec.template.spec.containers[{c.Name}].image: image \"{c.Image}\" is not in the node's image store (troupe load, build or pull it first)");
                     break;
+                case Pod p:
+                    foreach (var c in p.Spec.InitContainers.Concat(p.Spec.Containers))
+                        if (await _images.ResolveAsync(c.Image) is null)
+                            problems.Add($"pod/{p.Metadata.Name}: spec.containers[{c.Name}].image: image \"{c.Image}\" is not in the node's image store (troupe load, build or pull it first)");
+                    break;
                 default:
-                    problems.Add($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name}: kind {o.Kind} is parsed but not run by Troupe yet (only Deployments)");
+                    problems.Add($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name}: kind {o.Kind} is parsed but not run by Troupe yet (only Deployments and Pods)");
                     break;
             }
         }
@@ -127,6 +137,22 @@ public sealed partial class ApiGateway : ReceiveActor
             }
             results.Add(new AppliedObject("Deployment", d.Metadata.Namespace, d.Metadata.Name, action));
         }
+        foreach (var p in m.Objects.OfType<Pod>())
+        {
+            string action;
+            if (m.DryRun)
+            {
+                var existing = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", p.Metadata.Namespace, p.Metadata.Name), _settings.AskTimeout);
+                action = existing is ObjectList ? "configured" : "created";
+            }
+            else
+            {
+                var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(p.Metadata.Namespace, p.Metadata.Name), p, false), _settings.AskTimeout);
+                if (reply is not BarePodAccepted ok) return reply as ITroupeMessage ?? new CommandRejected("Internal", "unexpected reply");
+                action = ok.Action;
+            }
+            results.Add(new AppliedObject("Pod", p.Metadata.Namespace, p.Metadata.Name, action));
+        }
         return new ObjectsApplied(results.ToImmutable(), 0);
     }
 
@@ -144,16 +170,44 @@ public sealed partial class ApiGateway : ReceiveActor
             case "Deployment":
                 return await _deployments.Ask<ITroupeMessage>(new DeleteDeployment(DeploymentIds.Of(m.Namespace, m.Name)), _settings.AskTimeout);
             case "Pod":
-                // as in Kubernetes: the pod goes; its ReplicaSet, if any, makes a new one
                 var found = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", m.Namespace, m.Name), _settings.AskTimeout);
-                if (found is not ObjectList { Items: [Pod pod, ..] }) return found;
-                var stopped = await _nodeAgent.Ask<PodStopped>(new StopPod(pod.Metadata.Uid!), TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds + 30));
-                return new CommandAccepted("deleted");
+                if (found is ObjectList { Items: [Pod pod, ..] } && !pod.Metadata.OwnerReferences.IsDefaultOrEmpty)
+                {
+                    // as in Kubernetes: the pod goes; its ReplicaSet makes a new one
+                    await _nodeAgent.Ask<PodStopped>(new StopPod(pod.Metadata.Uid!, m.GracePeriodSeconds),
+                        TimeSpan.FromSeconds((m.GracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds) + 30));
+                    return new CommandAccepted("deleted");
+                }
+                // a bare pod (apply, troupe run): its entity forgets it and stops it
+                var grace = m.GracePeriodSeconds ?? (found is ObjectList { Items: [Pod bare, ..] } ? bare.Spec.TerminationGracePeriodSeconds : 30);
+                return await _barePods.Ask<ITroupeMessage>(new DeleteBarePod(PodIds.Of(m.Namespace, m.Name), m.GracePeriodSeconds),
+                    TimeSpan.FromSeconds(grace + 30));
             case null:
                 return CommandRejected.Invalid($"the server doesn't have a resource type \"{m.Kind}\"");
             default:
                 return CommandRejected.Invalid($"deleting {m.Kind} objects is not supported by Troupe yet");
         }
+    }
+
+    async Task<ITroupeMessage> RunPodAsync(RunPod m)
+    {
+        var pod = m.Pod;
+        var problems = Troupe.Api.Manifests.ManifestValidator.Check(pod).Select(p => p.ToString()).ToList();
+        if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
+        foreach (var c in pod.Spec.Containers)
+            if (await _images.ResolveAsync(c.Image) is null)
+                return CommandRejected.NotFound($"Unable to find image '{c.Image}' in the node's image store (troupe build, load, import or pull it first)");
+        var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(pod.Metadata.Namespace, pod.Metadata.Name), pod, true), _settings.AskTimeout);
+        return reply is BarePodAccepted ok ? new CommandAccepted(ok.Uid) : reply as ITroupeMessage ?? new CommandRejected("Internal", "unexpected reply");
+    }
+
+    async Task<ITroupeMessage> StopPodContainersAsync(StopPodContainers m)
+    {
+        var found = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", m.Namespace, m.Name), _settings.AskTimeout);
+        if (found is not ObjectList { Items: [Pod pod, ..] }) return found;
+        var grace = m.GracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds;
+        await _nodeAgent.Ask<PodHalted>(new HaltPod(pod.Metadata.Uid!, m.Signal, m.GracePeriodSeconds), TimeSpan.FromSeconds(grace + 30));
+        return new CommandAccepted(m.Signal is null ? "stopped" : "killed");
     }
 
     async Task<ITroupeMessage> LogAsync(GetContainerLog m)

@@ -48,7 +48,7 @@ public static partial class HttpApi
                 return;
             }
             ITroupeMessage reply;
-            try { reply = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout + TimeSpan.FromSeconds(5)); }
+            try { reply = await gateway.Ask<ITroupeMessage>(request, TimeoutFor(request, settings)); }
             catch (AskTimeoutException) { reply = new CommandRejected("Unavailable", "the node did not answer in time"); }
             await Write(ctx, reply);
         });
@@ -61,6 +61,13 @@ public static partial class HttpApi
                 q["previous"] == "true", int.TryParse(q["tail"], out var t) && t >= 0 ? t : null);
             var follow = q["follow"] == "true";
             var reply = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout);
+            // wait=true (troupe run): the pod was just created; its node may not have it yet
+            var deadline = DateTime.UtcNow + settings.AskTimeout;
+            while (q["wait"] == "true" && reply is CommandRejected { Code: "NotFound" } && DateTime.UtcNow < deadline && !ctx.RequestAborted.IsCancellationRequested)
+            {
+                await Task.Delay(20);
+                reply = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout);
+            }
             if (reply is not ContainerLog log)
             {
                 ctx.Response.StatusCode = reply is CommandRejected { Code: "NotFound" } ? 404 : 400;
@@ -70,7 +77,7 @@ public static partial class HttpApi
             ctx.Response.ContentType = "text/plain; charset=utf-8";
             await ctx.Response.WriteAsync(log.Text, ctx.RequestAborted);
             await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-            if (follow && log.Path is not null && !request.Previous)
+            if (follow && log.Path is not null && !request.Previous && !log.Finished)
                 await Follow(ctx, gateway, settings, request with { Tail = 0 }, log.Path);
         });
 
@@ -80,19 +87,31 @@ public static partial class HttpApi
         return app;
     }
 
+    /// <summary>Deletes and stops wait for a grace period; everything else for the ask timeout.</summary>
+    static TimeSpan TimeoutFor(ITroupeMessage request, ActorsSettings settings) => request switch
+    {
+        DeleteObject d => TimeSpan.FromSeconds((d.GracePeriodSeconds ?? 30) + 40),
+        StopPodContainers s => TimeSpan.FromSeconds((s.GracePeriodSeconds ?? 30) + 40),
+        _ => settings.AskTimeout + TimeSpan.FromSeconds(5),
+    };
+
     static async Task Write(HttpContext ctx, ITroupeMessage m)
     {
         ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(ProtocolJson.SerializeToUtf8(m));
     }
 
-    /// <summary>Streams lines appended to the attempt's log file; moves to the next attempt's file after a restart.</summary>
+    /// <summary>
+    /// Streams lines appended to the attempt's log file; moves to the next attempt's file after a restart; ends once
+    /// the container has finished for good and its file is read to the end (as <c>kubectl logs -f</c> does).
+    /// </summary>
     static async Task Follow(HttpContext ctx, IActorRef gateway, ActorsSettings settings, GetContainerLog request, string path)
     {
         var ct = ctx.RequestAborted;
-        var offset = new FileInfo(path).Length;
+        var offset = File.Exists(path) ? new FileInfo(path).Length : 0; // a container still being created has no file yet
         var pending = new StringBuilder();
         var lastCheck = DateTime.UtcNow;
+        var finished = false;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -117,7 +136,12 @@ public static partial class HttpApi
                         }
                     }
                 }
-                if (DateTime.UtcNow - lastCheck > TimeSpan.FromSeconds(1))
+                if (finished)
+                {
+                    if (pending.Length > 0) await ctx.Response.WriteAsync(Troupe.Actors.Nodes.CriLog.Text([pending.ToString()]), ct);
+                    return;
+                }
+                if (DateTime.UtcNow - lastCheck > TimeSpan.FromMilliseconds(100))
                 {
                     lastCheck = DateTime.UtcNow;
                     var now = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout);
@@ -127,9 +151,13 @@ public static partial class HttpApi
                         path = current.Path;
                         offset = 0;
                         pending.Clear();
+                        continue;
                     }
+                    // one more read after it finished: what it wrote last is in the file now
+                    finished = current.Finished;
+                    if (finished) continue;
                 }
-                await Task.Delay(100, ct);
+                await Task.Delay(25, ct);
             }
         }
         catch (OperationCanceledException) { }

@@ -7,4 +7,5 @@ public static class ActorNames
     public const string NodeAgent = "node-agent";
     public const string Gateway = "api-gateway";
     public const string DeploymentShard = "deployment";
+    public const string PodShard = "pod";
 }

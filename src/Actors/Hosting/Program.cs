@@ -113,7 +113,8 @@ public static class Program
         var builder = nodeAgent.IsNobody() ? null : new ImageBuilder(images, Path.Combine(home, "build"), DriverFactory.RuncPath);
 
         var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog);
-        var gateway = system.ActorOf(ApiGateway.Props(settings, region, catalog, nodeAgent, images,
+        var barePods = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Pods.BarePodRegion.Start(system, settings, nodeName, catalog);
+        var gateway = system.ActorOf(ApiGateway.Props(settings, region, barePods, catalog, nodeAgent, images,
             new Troupe.Api.Protocol.Pong(nodeName, Version, cluster.SelfAddress.ToString(), driverName)), ActorNames.Gateway);
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 

@@ -40,7 +40,17 @@ public static class ContainerLaunchBuilder
         if (args.IsEmpty)
             throw new ContainerStartException($"no command specified for container \"{container.Name}\" (the image has no ENTRYPOINT or CMD)", 127);
         var (uidNum, gidNum) = ParseUser(image.User);
+        if (container.SecurityContext is { } sc)
+        {
+            if (sc.RunAsUser is { } u) (uidNum, gidNum) = ((uint)u, sc.RunAsGroup is null ? (uint)u : gidNum);
+            if (sc.RunAsGroup is { } g) gidNum = (uint)g;
+        }
         var limits = container.Resources.Limits;
+        var annotations = pod.Metadata.Annotations;
+        long? pids = annotations.TryGetValue(PodAnnotations.PidsLimit, out var pl)
+            ? long.TryParse(pl, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+                : throw new ContainerStartException($"annotation {PodAnnotations.PidsLimit}: \"{pl}\" is not a positive number", 125)
+            : null;
         return new ContainerLaunch
         {
             Id = ContainerId(uid, container.Name),
@@ -55,6 +65,8 @@ public static class ContainerLaunchBuilder
             LogPath = node.LogFile(uid, container.Name, attempt),
             MemoryLimitBytes = limits.TryGetValue("memory", out var m) ? ResourceQuantity.ParseBytes(m) : null,
             CpuMillis = limits.TryGetValue("cpu", out var c) ? ResourceQuantity.ParseMillis(c) : null,
+            PidsLimit = pids,
+            Init = annotations.TryGetValue(PodAnnotations.Init, out var init) && init == "true",
             CgroupPath = $"troupe/{node.NodeName}/{uid}/{container.Name}",
             Labels = ImmutableSortedDictionary.CreateRange(new Dictionary<string, string>
             {

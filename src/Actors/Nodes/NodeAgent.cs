@@ -176,6 +176,11 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
             else Sender.Tell(new PodStopped(m.Uid));
         });
         Receive<PodStopped>(_ => { }); // replies to stops this agent started itself
+        Receive<HaltPod>(m =>
+        {
+            if (_pods.TryGetValue(m.Uid, out var e) && !e.Stopping) e.Sandbox.Forward(m);
+            else Sender.Tell(new PodHalted(m.Uid));
+        });
         Receive<GetPodLog>(m =>
         {
             if (_pods.TryGetValue(m.Uid, out var e)) e.Sandbox.Forward(m);

@@ -36,6 +36,16 @@ public sealed record StopPod(string Uid, long? GracePeriodSeconds = null) : INod
 public sealed record PodStopped(string Uid) : INodeMessage;
 
 /// <summary>
+/// Gateway → NodeAgent: end the pod's containers but keep the pod (<c>troupe stop</c>, <c>troupe kill</c>): none
+/// is restarted from now on. <c>Signal</c> null: the stop signal, then SIGKILL after the grace period, and the reply
+/// (<see cref="PodHalted"/>) waits until every container has ended; a <c>Signal</c> is sent once and the reply is
+/// immediate.
+/// </summary>
+public sealed record HaltPod(string Uid, int? Signal, long? GracePeriodSeconds) : INodeMessage;
+
+public sealed record PodHalted(string Uid) : INodeMessage;
+
+/// <summary>
 /// Gateway → NodeAgent: a pod's log. Replies <see cref="Troupe.Api.Protocol.ContainerLog"/> or
 /// <see cref="Troupe.Api.Protocol.CommandRejected"/>.
 /// </summary>

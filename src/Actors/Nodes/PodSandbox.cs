@@ -96,6 +96,8 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     private string? _lastPublished;
     private Task _saves = Task.CompletedTask;
     private bool _stopping;
+    private bool _halted;
+    private readonly List<IActorRef> _haltWaiters = new();
     private bool _removing;
     private DateTimeOffset? _deletionTimestamp;
     private int _childSeq;
@@ -237,6 +239,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         Receive<Terminated>(OnChildTerminated);
         Receive<Claim>(OnClaim);
         Receive<StopPod>(OnStopPod);
+        Receive<HaltPod>(OnHaltPod);
         Receive<StopTimedOut>(_ =>
         {
             _log.Warning("pod {0}: containers [{1}] did not stop in time; removing anyway", PodName, string.Join(",", _pendingStops));
@@ -358,7 +361,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
             return;
         }
         if (startFailed) Record("Failed", $"Error: {detail}", "Warning");
-        if (RestartPolicy.Decide(_pod.Spec.RestartPolicy, exit) == RestartDecision.Terminate)
+        if (_halted || RestartPolicy.Decide(_pod.Spec.RestartPolicy, exit) == RestartDecision.Terminate)
         {
             t.Stage = ContainerStage.Terminated;
             t.Terminated = term;
@@ -412,6 +415,48 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     #endregion
 
     #region Stopping
+    /// <summary><c>troupe stop</c> / <c>kill</c>: end the containers, restart none, keep the pod.</summary>
+    private void OnHaltPod(HaltPod m)
+    {
+        if (_stopping)
+        {
+            Sender.Tell(new PodHalted(_uid));
+            return;
+        }
+        _halted = true;
+        var grace = TimeSpan.FromSeconds(Math.Max(0, m.GracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds));
+        foreach (var t in _tracks)
+        {
+            if (t.Stage == ContainerStage.Terminated) continue;
+            if (t.Actor is null)
+            {
+                // waiting for a restart or an image: that attempt never comes
+                t.Generation++;
+                Timers.Cancel(RestartTimer(t));
+                t.Stage = ContainerStage.Terminated;
+                t.WaitingReason = null;
+                t.Terminated ??= t.LastTerminated ?? new ContainerStateTerminated { ExitCode = 0, Reason = "Completed", FinishedAt = DateTimeOffset.UtcNow };
+            }
+            else if (t.Stage == ContainerStage.Running)
+            {
+                if (m.Signal is null) Record("Killing", $"Stopping container {t.Name}");
+                t.Actor.Tell(new SignalContainer(m.Signal, m.Signal is null ? grace : null));
+            }
+            else t.Actor.Tell(new StopContainer(grace)); // still starting: it stops once started
+        }
+        if (m.Signal is null) _haltWaiters.Add(Sender);
+        else Sender.Tell(new PodHalted(_uid));
+        SaveState();
+        Publish();
+    }
+
+    private void CheckHalted()
+    {
+        if (_haltWaiters.Count == 0 || _tracks.Any(t => t.Stage != ContainerStage.Terminated)) return;
+        foreach (var w in _haltWaiters) w.Tell(new PodHalted(_uid));
+        _haltWaiters.Clear();
+    }
+
     private void OnStopPod(StopPod m)
     {
         if (!Sender.IsNobody() && !Sender.Equals(Context.System.DeadLetters) && !_stopRequesters.Contains(Sender))
@@ -523,8 +568,9 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
                 ? t.Attempt - 1 : t.Attempt;
         var path = _settings.LogFile(_uid, t.Name, Math.Max(0, index));
         var (pod, name, running) = (PodName, t.Name, t.Stage == ContainerStage.Running);
+        var finished = t.Stage == ContainerStage.Terminated;
         CriLog.ReadAsync(path, m.Tail).PipeTo(Sender,
-            success: text => new ContainerLog(pod, name, text, path, running),
+            success: text => new ContainerLog(pod, name, text, path, running, finished),
             failure: ex => new CommandRejected("Internal", $"reading the log of {name}: {ex.Message}"));
     }
     #endregion
@@ -553,6 +599,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     private void Publish()
     {
         if (_tracks.Count == 0 && !_stopping) return; // not initialized yet
+        CheckHalted();
         var pod = CurrentPod();
         var json = ProtocolJson.Serialize(pod);
         if (json == _lastPublished) return;

@@ -22,10 +22,11 @@ public sealed class PodActor : ReceiveActor, IWithTimers
     /// <summary>PodActor → ReplicaSet: the pod is gone without being asked to stop (its node lost it).</summary>
     public sealed record PodLost(string Name) : INoSerializationVerificationNeeded;
 
-    /// <summary>ReplicaSet → PodActor: stop the pod (grace period), then stop.</summary>
-    public sealed class StopPodNow : INoSerializationVerificationNeeded
+    /// <summary>Owner → PodActor: stop the pod (its grace period, or <c>GracePeriodSeconds</c>), then stop.</summary>
+    public sealed class StopPodNow(long? gracePeriodSeconds = null) : INoSerializationVerificationNeeded
     {
         public static readonly StopPodNow Instance = new();
+        public long? GracePeriodSeconds { get; } = gracePeriodSeconds;
     }
 
     sealed class RetryStart : INoSerializationVerificationNeeded, IDeadLetterSuppression
@@ -42,6 +43,7 @@ public sealed class PodActor : ReceiveActor, IWithTimers
     readonly ILoggingAdapter _log = Context.GetLogger();
     IActorRef? _sandbox;
     bool _stopping;
+    long? _grace;
     bool _ready;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -64,7 +66,7 @@ public sealed class PodActor : ReceiveActor, IWithTimers
             if (_sandbox is not null && !_sandbox.Equals(m.Sandbox)) Context.Unwatch(_sandbox);
             _sandbox = m.Sandbox;
             Context.Watch(_sandbox);
-            if (_stopping) _sandbox.Tell(new StopPod(_record.Uid));
+            if (_stopping) _sandbox.Tell(new StopPod(_record.Uid, _grace));
         });
         Receive<PodRejected>(m =>
         {
@@ -84,10 +86,11 @@ public sealed class PodActor : ReceiveActor, IWithTimers
                 Context.Parent.Tell(new PodReadinessChanged(_record.Name, ready, status?.Phase ?? "Pending"));
             }
         });
-        Receive<StopPodNow>(_ =>
+        Receive<StopPodNow>(m =>
         {
             _stopping = true;
-            NodeAgentSelection().Tell(new StopPod(_record.Uid));
+            _grace = m.GracePeriodSeconds;
+            NodeAgentSelection().Tell(new StopPod(_record.Uid, _grace));
             Timers.StartSingleTimer("stop", RetryStart.Instance, _settings.StartPodRetry * 6);
         });
         Receive<PodStopped>(_ => Context.Stop(Self));
@@ -110,7 +113,7 @@ public sealed class PodActor : ReceiveActor, IWithTimers
     {
         if (_stopping)
         {
-            NodeAgentSelection().Tell(new StopPod(_record.Uid));
+            NodeAgentSelection().Tell(new StopPod(_record.Uid, _grace));
             return;
         }
         NodeAgentSelection().Tell(new StartPod(_pod, _ownerKey, _epoch));

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Troupe.Actors.Deployments;
+using Troupe.Actors.Pods;
 
 namespace Troupe.Actors.Serialization;
 
@@ -18,6 +19,12 @@ public static class InternalTypes
         (typeof(ApplyDeployment), "ApplyDeployment", InternalJsonContext.Default.ApplyDeployment),
         (typeof(ScaleDeploymentTo), "ScaleDeploymentTo", InternalJsonContext.Default.ScaleDeploymentTo),
         (typeof(DeleteDeployment), "DeleteDeployment", InternalJsonContext.Default.DeleteDeployment),
+        (typeof(BarePodCreated), "BarePodCreated.v1", InternalJsonContext.Default.BarePodCreated),
+        (typeof(BarePodDeleted), "BarePodDeleted.v1", InternalJsonContext.Default.BarePodDeleted),
+        (typeof(BarePodEpochAdvanced), "BarePodEpochAdvanced.v1", InternalJsonContext.Default.BarePodEpochAdvanced),
+        (typeof(CreateBarePod), "CreateBarePod", InternalJsonContext.Default.CreateBarePod),
+        (typeof(BarePodAccepted), "BarePodAccepted", InternalJsonContext.Default.BarePodAccepted),
+        (typeof(DeleteBarePod), "DeleteBarePod", InternalJsonContext.Default.DeleteBarePod),
     ];
 
     static readonly Dictionary<Type, string> ByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
@@ -40,4 +47,10 @@ public static class InternalTypes
 [JsonSerializable(typeof(ApplyDeployment))]
 [JsonSerializable(typeof(ScaleDeploymentTo))]
 [JsonSerializable(typeof(DeleteDeployment))]
+[JsonSerializable(typeof(BarePodCreated))]
+[JsonSerializable(typeof(BarePodDeleted))]
+[JsonSerializable(typeof(BarePodEpochAdvanced))]
+[JsonSerializable(typeof(CreateBarePod))]
+[JsonSerializable(typeof(BarePodAccepted))]
+[JsonSerializable(typeof(DeleteBarePod))]
 internal sealed partial class InternalJsonContext : JsonSerializerContext;

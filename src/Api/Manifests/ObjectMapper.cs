@@ -257,6 +257,7 @@ internal static class ObjectMapper
         var ports = ImmutableArray<PortSpec>.Empty;
         ResourceRequirements resources = new();
         bool? tty = null, stdin = null;
+        SecurityContext? security = null;
         foreach (var (key, value, p) in r.Entries(map, path))
         {
             switch (key)
@@ -272,12 +273,13 @@ internal static class ObjectMapper
                 case "imagePullPolicy": pullPolicy = r.Str(value, p); break;
                 case "tty": tty = r.Bool(value, p); break;
                 case "stdin": stdin = r.Bool(value, p); break;
+                case "securityContext": security = Security(r, value, p); break;
                 case "envFrom":
                     if (!NodeReader.IsNull(value))
                         r.Error(value, p, "is not supported by Troupe yet; list the variables under env with a value");
                     break;
                 case "lifecycle" or "livenessProbe" or "readinessProbe" or "startupProbe" or "resizePolicy"
-                    or "restartPolicy" or "restartPolicyRules" or "securityContext" or "stdinOnce" or "terminationMessagePath"
+                    or "restartPolicy" or "restartPolicyRules" or "stdinOnce" or "terminationMessagePath"
                     or "terminationMessagePolicy" or "volumeDevices" or "volumeMounts":
                     break;
                 default: Unknown(r, value, p, key); break;
@@ -296,7 +298,30 @@ internal static class ObjectMapper
             ImagePullPolicy = pullPolicy,
             Tty = tty ?? false,
             Stdin = stdin ?? false,
+            SecurityContext = security,
         };
+    }
+
+    static SecurityContext? Security(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return null;
+        long? user = null, group = null;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "runAsUser": user = r.Long(value, p); break;
+                case "runAsGroup": group = r.Long(value, p); break;
+                case "allowPrivilegeEscalation" or "appArmorProfile" or "capabilities" or "privileged" or "procMount"
+                    or "readOnlyRootFilesystem" or "runAsNonRoot" or "seLinuxOptions" or "seccompProfile" or "windowsOptions":
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        if (user is < 0 or > uint.MaxValue) r.Error(map, path + ".runAsUser", "must be between 0 and 4294967295");
+        if (group is < 0 or > uint.MaxValue) r.Error(map, path + ".runAsGroup", "must be between 0 and 4294967295");
+        return user is null && group is null ? null : new SecurityContext { RunAsUser = user, RunAsGroup = group };
     }
 
     static ImmutableArray<EnvVar> Env(NodeReader r, YamlNode node, string path)

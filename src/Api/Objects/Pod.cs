@@ -37,6 +37,26 @@ public sealed record Container
     public string? ImagePullPolicy { get; init; }
     public bool Tty { get; init; }
     public bool Stdin { get; init; }
+    public SecurityContext? SecurityContext { get; init; }
+}
+
+/// <summary>A container's <c>securityContext</c>: the user and group its process runs as (numeric, as Kubernetes has them).</summary>
+public sealed record SecurityContext
+{
+    public long? RunAsUser { get; init; }
+    public long? RunAsGroup { get; init; }
+}
+
+/// <summary>
+/// Annotations Troupe reads on a pod for what <c>troupe run</c> offers and Kubernetes' pod spec does not say:
+/// <c>troupe.io/pids-limit</c> (a number) and <c>troupe.io/init</c> (<c>"true"</c>: catatonit as PID 1).
+/// </summary>
+public static class PodAnnotations
+{
+    public const string PidsLimit = "troupe.io/pids-limit";
+    public const string Init = "troupe.io/init";
+    /// <summary>Set by <c>troupe run</c> on the pods it makes: the command line as the user gave it, for <c>troupe ps</c>.</summary>
+    public const string Command = "troupe.io/command";
 }
 
 public sealed record EnvVar(string Name, string Value);

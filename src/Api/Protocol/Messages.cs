@@ -15,6 +15,8 @@ namespace Troupe.Api.Protocol;
 [JsonDerivedType(typeof(ApplyObjects), nameof(ApplyObjects))]
 [JsonDerivedType(typeof(ObjectsApplied), nameof(ObjectsApplied))]
 [JsonDerivedType(typeof(DeleteObject), nameof(DeleteObject))]
+[JsonDerivedType(typeof(RunPod), nameof(RunPod))]
+[JsonDerivedType(typeof(StopPodContainers), nameof(StopPodContainers))]
 [JsonDerivedType(typeof(ScaleDeployment), nameof(ScaleDeployment))]
 [JsonDerivedType(typeof(GetObjects), nameof(GetObjects))]
 [JsonDerivedType(typeof(ObjectList), nameof(ObjectList))]
@@ -49,7 +51,24 @@ public sealed record AppliedObject(string Kind, string Namespace, string Name, s
 
 /// <summary>Delete one object and what it owns (a Deployment's ReplicaSets and Pods). Replies
 /// <see cref="CommandAccepted"/>, or <see cref="CommandRejected"/> with code NotFound.</summary>
-public sealed record DeleteObject(string Kind, string Namespace, string Name) : ITroupeMessage;
+public sealed record DeleteObject(string Kind, string Namespace, string Name, long? GracePeriodSeconds = null) : ITroupeMessage;
+
+/// <summary>
+/// <c>troupe run</c>: create a standalone pod on the local node (a persistent entity of its own, as a bare
+/// <c>v1</c> Pod from <c>apply</c> is). Refused with <c>Conflict</c> when a pod of that name exists, with
+/// <c>Invalid</c> when its image is not in the node's store. Replies <see cref="CommandAccepted"/> whose message is
+/// the pod's UID.
+/// </summary>
+public sealed record RunPod(Pod Pod) : ITroupeMessage;
+
+/// <summary>
+/// <c>troupe stop</c> / <c>troupe kill</c>: end a pod's containers and keep the pod (as <c>docker stop</c> keeps
+/// the container): <c>Signal</c> null sends each container's stop signal, then SIGKILL after
+/// <c>GracePeriodSeconds</c> (null: the pod's grace period); a <c>Signal</c> is sent once, as <c>docker kill</c>
+/// does. The containers are not restarted whatever the restart policy. Replies <see cref="CommandAccepted"/> once
+/// every container has ended (stop) or the signal was sent (kill).
+/// </summary>
+public sealed record StopPodContainers(string Namespace, string Name, int? Signal = null, long? GracePeriodSeconds = null) : ITroupeMessage;
 
 /// <summary>Set a Deployment's replicas. Replies <see cref="CommandAccepted"/> or <see cref="CommandRejected"/>.</summary>
 public sealed record ScaleDeployment(string Namespace, string Name, int Replicas) : ITroupeMessage;
@@ -73,8 +92,11 @@ public sealed record ObjectList(ImmutableArray<KubeObject> Items, long ResourceV
 /// </summary>
 public sealed record GetContainerLog(string Namespace, string Pod, string? Container = null, bool Previous = false, int? Tail = null) : ITroupeMessage;
 
-/// <summary><c>Path</c> is the log file on the node that runs the pod (for followers on that node); <c>Text</c> the lines.</summary>
-public sealed record ContainerLog(string Pod, string Container, string Text, string? Path, bool Running) : ITroupeMessage;
+/// <summary>
+/// <c>Path</c> is the log file on the node that runs the pod (for followers on that node); <c>Text</c> the lines.
+/// <c>Finished</c>: the container has ended for good (it will not be restarted), so a follower stops at the end.
+/// </summary>
+public sealed record ContainerLog(string Pod, string Container, string Text, string? Path, bool Running, bool Finished = false) : ITroupeMessage;
 
 /// <summary>
 /// Load an OCI image layout tarball (<c>troupe load -i</c>) from a path on the node's file system.

@@ -79,6 +79,13 @@ public sealed class ContainerActor : ReceiveActor, IWithTimers
                 $"lost track of container {_name}: {m.Cause.Message}");
         });
         Receive<StopContainer>(m => OnStop(m.GracePeriod));
+        Receive<SignalContainer>(m =>
+        {
+            if (_started is null || _stopping) return; // not running (yet): nothing to signal
+            var signal = m.Signal ?? _stopSignal;
+            Safe(() => _driver.KillAsync(_id, signal)).PipeTo(Self, success: () => Done.Instance, failure: _ => Done.Instance);
+            if (m.KillAfter is { } after && signal != SigKill) Timers.StartSingleTimer(KillTimer, GraceExpired.Instance, after);
+        });
         Receive<GraceExpired>(_ =>
         {
             _log.Info("container {0} ({1}) did not stop within its grace period: SIGKILL", _name, _id);

@@ -24,6 +24,14 @@ public sealed record ContainerExited(string Name, ContainerExit Exit);
 public sealed record StopContainer(TimeSpan GracePeriod);
 
 /// <summary>
+/// Parent → ContainerActor: send <c>Signal</c> (null: the stop signal) to the running attempt and, with
+/// <c>KillAfter</c>, SIGKILL if it still runs then. Unlike <see cref="StopContainer"/> the exit is reported as any
+/// exit is (<see cref="ContainerExited"/> and the failure), so the parent records it; <c>docker stop</c> and
+/// <c>docker kill</c> are this.
+/// </summary>
+public sealed record SignalContainer(int? Signal, TimeSpan? KillAfter);
+
+/// <summary>
 /// ContainerActor → parent: the attempt is gone after a <see cref="StopContainer"/>. <c>Exit</c> is null when
 /// the attempt never started.
 /// </summary>
