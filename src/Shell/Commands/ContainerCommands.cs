@@ -88,11 +88,11 @@ internal static class RunCommand
             var inline = s.StartsWith("--", StringComparison.Ordinal) ? s.Contains('=') : s.Length > 2;
             var flag = flags.FirstOrDefault(f => f.Names.Contains(name));
             if (flag is { TakesValue: true, OptionalValue: false } && !inline) i++;
-            else if (flag is null && !s.StartsWith("--", StringComparison.Ordinal))
+            else if (flag is { TakesValue: false } && inline && !s.StartsWith("--", StringComparison.Ordinal))
             {
                 // a cluster of short booleans (-dit) whose last letter may take the value (-dp 80:80)
                 var last = flags.FirstOrDefault(f => f.Names.Contains("-" + s[^1]));
-                if (last is { TakesValue: true } && s.Length > 2) i++;
+                if (last is { TakesValue: true }) i++;
             }
         }
         return argv.Count;
@@ -100,7 +100,8 @@ internal static class RunCommand
 
     internal static Pod BuildPod(ShellContext ctx, Args a, string image, ImmutableArray<string> command)
     {
-        Common.CheckReference(image, "image name");
+        try { Common.CheckReference(image, "image name"); }
+        catch (ShellException e) { throw new ShellException(TroupeFailed, e.Message); }
         if (a.Has("interactive") || a.Has("tty"))
             throw new ShellException(TroupeFailed, "troupe run -i/-t (an attached terminal or stdin) is not implemented yet; run without them, or -d and troupe logs -f");
         if (a.All("publish").Count > 0)
@@ -160,9 +161,10 @@ internal static class RunCommand
             Name = name,
             Image = image,
             // docker: --entrypoint replaces ENTRYPOINT (and drops CMD); CMD... replaces CMD. Kubernetes' command/args say the same.
-            Command = a.Get("entrypoint") is { Length: > 0 } entry ? [entry] : [],
-            Args = command,
-            Env = env.ToImmutable(),
+            // and docker expands nothing: "$" is escaped from Kubernetes' $(VAR) expansion as "$$"
+            Command = a.Get("entrypoint") is { Length: > 0 } entry ? [NoExpansion(entry)] : [],
+            Args = command.Select(NoExpansion).ToImmutableArray(),
+            Env = env.Select(e => e with { Value = NoExpansion(e.Value) }).ToImmutableArray(),
             WorkingDir = a.Get("workdir") is { } wd
                 ? wd.StartsWith('/') ? wd : throw new ShellException(TroupeFailed, $"the working directory '{wd}' is invalid, it needs to be an absolute path")
                 : null,
@@ -175,6 +177,8 @@ internal static class RunCommand
             Spec = new PodSpec { Containers = [container], RestartPolicy = restart, TerminationGracePeriodSeconds = grace },
         };
     }
+
+    static string NoExpansion(string s) => s.Replace("$", "$$");
 
     static string GeneratedName(string image)
     {

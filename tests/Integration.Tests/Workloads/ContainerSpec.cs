@@ -1,0 +1,182 @@
+using System.Text.RegularExpressions;
+using Troupe.Integration.Tests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Troupe.Integration.Tests.Workloads;
+
+/// <summary>
+/// The docker container verbs on one real node (runc), through <c>./troupe</c> as a user types them: run attached
+/// (output, exit code, <c>--rm</c>), run -d, ps, stop (grace, SIGKILL; <c>--init</c> makes it graceful), kill, rm,
+/// the flags that reach the process (env, workdir, user, entrypoint, hostname, PID 1), the limits (OOM kill, pids),
+/// a bare v1 Pod from apply, and the bad inputs.
+/// </summary>
+public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : IClassFixture<NodeFixture>
+{
+    static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
+
+    TroupeCli Start()
+    {
+        Requirements.Runc();
+        return node.Start(output, "containers");
+    }
+
+    static string[] PsNames(CliResult ps) =>
+        ps.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToArray();
+
+    static string PsLine(CliResult ps, string name) =>
+        ps.Stdout.Split('\n').FirstOrDefault(l => l.TrimEnd().EndsWith(" " + name, StringComparison.Ordinal)) ?? "";
+
+    [SkippableFact]
+    public void Run_streams_the_output_and_returns_the_exit_code_and_rm_leaves_nothing()
+    {
+        var cli = Start();
+        var r = cli.Expect(3, Long, "run", "--rm", "--name", "attached", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3");
+        Assert.Contains("out", r.Stdout);
+        Assert.Contains("err", r.Stdout + r.Stderr);
+        Assert.DoesNotContain("attached", PsNames(cli.Expect(0, "ps", "-a")));
+        Assert.DoesNotContain(cli.RuncContainers(), c => c.Id.EndsWith("-attached", StringComparison.Ordinal));
+
+        // everything after the image is the container's command, flags included
+        var ls = cli.Expect(0, Long, "run", "--rm", "busybox", "ls", "-l", "/");
+        Assert.Matches(@"(?m)^d[rwx-]{9}.* bin$", ls.Stdout);
+    }
+
+    [SkippableFact]
+    public void Run_detached_lists_in_ps_and_get_pods_then_stop_keeps_it_exited_until_rm()
+    {
+        var cli = Start();
+        var id = cli.Expect(0, Long, "run", "-d", "--name", "web", "busybox", "sleep", "600").Stdout.Trim();
+        Assert.Matches("^[0-9a-f]{32}$", id);
+        Eventually.Until("web to run", Long, () => cli.Expect(0, "ps"), ps => PsLine(ps, "web").Contains(" Up "), ps => ps.Stdout);
+        var line = PsLine(cli.Expect(0, "ps"), "web");
+        Assert.StartsWith(id[..12], line);
+        Assert.Contains("\"sleep 600\"", line);
+        Assert.Equal(id[..12], cli.Expect(0, "ps", "-q").Stdout.Split('\n').First(l => l.StartsWith(id[..12])).Trim());
+        var pod = PodView.Parse(cli.Expect(0, "get", "pods", "web", "-o", "json").Json);
+        Assert.Equal("Running", pod.Phase);
+
+        // sleep as PID 1 ignores SIGTERM: SIGKILL after the grace period
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("web", cli.Expect(0, Long, "stop", "-t", "1", "web").Stdout.Trim());
+        Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 20);
+        Assert.DoesNotContain("web", PsNames(cli.Expect(0, "ps")));
+        Assert.Contains("Exited (137)", PsLine(cli.Expect(0, "ps", "-a"), "web"));
+        Assert.Equal("Failed", PodView.Parse(cli.Expect(0, "get", "pods", "web", "-o", "json").Json).Phase);
+        Assert.DoesNotContain(cli.RuncContainers(), c => c.Id.EndsWith("-web", StringComparison.Ordinal) && c.Status == "running");
+
+        // an ID prefix names it too
+        Assert.Equal(id[..8], cli.Expect(0, "rm", id[..8]).Stdout.Trim());
+        Assert.DoesNotContain("web", PsNames(cli.Expect(0, "ps", "-a")));
+        Assert.Contains("No such container: web", cli.Expect(1, "rm", "web").Stderr);
+    }
+
+    [SkippableFact]
+    public void Init_forwards_the_stop_signal_so_stop_is_graceful_and_kill_and_rm_force_work()
+    {
+        var cli = Start();
+        cli.Expect(0, Long, "run", "-d", "--init", "--name", "graceful", "busybox", "sleep", "600");
+        Eventually.Until("graceful to run", Long, () => cli.Expect(0, "ps"), ps => PsLine(ps, "graceful").Contains(" Up "), ps => ps.Stdout);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        cli.Expect(0, Long, "stop", "graceful");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(8), $"stop took {sw.Elapsed} with an init forwarding SIGTERM");
+        Assert.Contains("Exited (143)", PsLine(cli.Expect(0, "ps", "-a"), "graceful"));
+        cli.Expect(0, "rm", "graceful");
+
+        cli.Expect(0, Long, "run", "-d", "--name", "victim", "busybox", "sleep", "600");
+        Eventually.Until("victim to run", Long, () => cli.Expect(0, "ps"), ps => PsLine(ps, "victim").Contains(" Up "), ps => ps.Stdout);
+        Assert.Contains("container is running", cli.Expect(1, "rm", "victim").Stderr);
+        cli.Expect(0, "kill", "victim");
+        Eventually.Until("victim to be killed", Long, () => cli.Expect(0, "ps", "-a"), ps => PsLine(ps, "victim").Contains("Exited (137)"), ps => ps.Stdout);
+        Assert.Contains("is not running", cli.Expect(1, "kill", "victim").Stderr);
+        cli.Expect(0, "rm", "victim");
+
+        cli.Expect(0, Long, "run", "-d", "--name", "forced", "busybox", "sleep", "600");
+        Eventually.Until("forced to run", Long, () => cli.Expect(0, "ps"), ps => PsLine(ps, "forced").Contains(" Up "), ps => ps.Stdout);
+        cli.Expect(0, Long, "rm", "-f", "forced");
+        Assert.DoesNotContain("forced", PsNames(cli.Expect(0, "ps", "-a")));
+    }
+
+    [SkippableFact]
+    public void The_flags_reach_the_process_and_it_is_isolated()
+    {
+        var cli = Start();
+        var r = cli.Expect(0, Long, "run", "--rm", "--name", "flags", "-e", "FOO=bar baz", "--workdir", "/tmp", "--user", "1234:5678",
+            "--entrypoint", "sh", "busybox", "-c", "echo foo=$FOO; echo cwd=$(pwd); echo uid=$(id -u) gid=$(id -g); echo host=$(hostname); echo pid=$$; ps -o pid,comm | wc -l");
+        Assert.Contains("foo=bar baz", r.Stdout);
+        Assert.Contains("cwd=/tmp", r.Stdout);
+        Assert.Contains("uid=1234 gid=5678", r.Stdout);
+        Assert.Contains("host=flags", r.Stdout);
+        Assert.Contains("pid=1", r.Stdout); // its own PID namespace: the command is PID 1
+        // no host process is visible: the header, sh, ps and wc (and the subshell)
+        var count = int.Parse(r.Stdout.Trim().Split('\n')[^1].Trim());
+        Assert.InRange(count, 2, 6);
+    }
+
+    [SkippableFact]
+    public void A_memory_hog_is_oom_killed_inside_its_limit_and_a_fork_bomb_stops_at_the_pids_limit()
+    {
+        var cli = Start();
+        var hog = cli.Run(Long, "run", "--name", "hog", "--memory", "16m", "busybox", "sh", "-c", "head -c 200m /dev/zero | tail > /dev/null");
+        Assert.Equal(137, hog.ExitCode);
+        var pod = cli.Expect(0, "get", "pods", "hog", "-o", "json").Json;
+        var terminated = pod.GetProperty("status").GetProperty("containerStatuses")[0].GetProperty("state").GetProperty("terminated");
+        Assert.Equal("OOMKilled", terminated.GetProperty("reason").GetString());
+        cli.Expect(0, "rm", "hog");
+
+        var bomb = cli.Run(Long, "run", "--rm", "--pids-limit", "8", "busybox", "sh", "-c",
+            "for i in $(seq 1 20); do sleep 30 & done 2>&1; echo forked; kill $(jobs -p) 2>/dev/null; exit 0");
+        Assert.Matches(new Regex("can't fork|Resource temporarily unavailable", RegexOptions.IgnoreCase), bomb.Stdout + bomb.Stderr);
+    }
+
+    [SkippableFact]
+    public void A_bare_pod_applies_runs_to_completion_and_deletes()
+    {
+        var cli = Start();
+        const string yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: once
+              labels: {job: once}
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: main
+                image: busybox
+                command: ["sh", "-c", "echo done-once"]
+                securityContext: {runAsUser: 4321}
+            """;
+        Assert.Contains("pod/once created", cli.Apply(yaml).Stdout);
+        Assert.Contains("pod/once unchanged", cli.Apply(yaml).Stdout);
+        Eventually.Until("once to succeed", Long, () => PodView.Parse(cli.Expect(0, "get", "pods", "once", "-o", "json").Json),
+            p => p.Phase == "Succeeded", p => p.Json);
+        Assert.Contains("done-once", cli.Expect(0, "logs", "once").Stdout);
+        Assert.Contains("spec", cli.Apply(yaml.Replace("done-once", "changed"), expectExit: 1).Stderr);
+        cli.Expect(0, Long, "delete", "pod", "once");
+        Assert.Contains("not found", cli.Expect(1, "get", "pods", "once").Stderr);
+    }
+
+    [SkippableFact]
+    public void Bad_runs_are_one_line_with_docker_exit_code_125_and_leave_nothing()
+    {
+        var cli = Start();
+        Assert.Contains("Unable to find image 'itest-nothing:1'", cli.Expect(125, "run", "--rm", "itest-nothing:1").Stderr);
+        Assert.Contains("invalid container name", cli.Expect(125, "run", "--name", "Bad_Name", "busybox", "true").Stderr);
+        Assert.Contains("Minimum memory limit", cli.Expect(125, "run", "--memory", "1k", "busybox", "true").Stderr);
+        Assert.Contains("invalid argument", cli.Expect(125, "run", "--memory", "lots", "busybox", "true").Stderr);
+        Assert.Contains("range of CPUs", cli.Expect(125, "run", "--cpus", "512", "busybox", "true").Stderr);
+        Assert.Contains("absolute path", cli.Expect(125, "run", "--workdir", "rel", "busybox", "true").Stderr);
+        Assert.Contains("invalid reference format", cli.Expect(125, "run", "Upper/Case", "true").Stderr);
+        Assert.Contains("requires at least 1 argument", cli.Expect(2, "run", "-d").Stderr);
+
+        cli.Expect(0, Long, "run", "-d", "--name", "taken", "busybox", "sleep", "600");
+        Assert.Contains("already in use", cli.Expect(125, "run", "-d", "--name", "taken", "busybox", "true").Stderr);
+        cli.Expect(0, Long, "rm", "-f", "taken");
+
+        // exit codes of a command that cannot run are docker's
+        var missing = cli.Run(Long, "run", "--rm", "busybox", "/no/such/command");
+        Assert.Equal(127, missing.ExitCode);
+        Assert.All(new[] { "itest-nothing", "Bad_Name", "taken" }, n => Assert.DoesNotContain(n, cli.Expect(0, "ps", "-a").Stdout));
+    }
+}

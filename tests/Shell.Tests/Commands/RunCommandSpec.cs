@@ -1,0 +1,92 @@
+using Troupe.Api.Objects;
+using Troupe.Shell.Commands;
+using Xunit;
+
+namespace Troupe.Shell.Tests.Commands;
+
+/// <summary>How <c>troupe run</c>'s docker flags become a pod spec, without a node.</summary>
+public sealed class RunCommandSpec
+{
+    static readonly Flag[] RunFlags =
+    [
+        Flag.Bool("detach", "-d"), Flag.Bool("rm", "--rm"), Flag.Value("name", "--name"), Flag.Many("publish", "-p"), Flag.Many("env", "-e"),
+        Flag.Value("memory", "-m", "--memory"),
+    ];
+
+    [Theory]
+    [InlineData(new[] { "busybox", "ls", "-l" }, 0)]
+    [InlineData(new[] { "-d", "--name", "web", "busybox", "-x" }, 3)]
+    [InlineData(new[] { "--name=web", "-m", "64m", "busybox" }, 3)]
+    [InlineData(new[] { "-dp", "80:80", "busybox" }, 2)]
+    [InlineData(new[] { "-e", "A=1", "--", "busybox", "true" }, 3)]
+    [InlineData(new[] { "-d" }, 1)]
+    public void Run_must_end_its_flags_at_the_image(string[] argv, int image) =>
+        Assert.Equal(image, RunCommand.SplitAtImage(argv, RunFlags));
+
+    static Pod Build(params string[] argv)
+    {
+        var ctx = new ShellContext(TextWriter.Null, TextWriter.Null, new Dictionary<string, string?> { ["FROM_SHELL"] = "shell-value" });
+        var flags = typeof(RunCommand).GetField("Flags", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null) as Flag[];
+        var split = RunCommand.SplitAtImage(argv, flags!);
+        var a = Args.Parse(argv.Take(split).ToList(), 0, flags!);
+        return RunCommand.BuildPod(ctx, a, argv[split], [.. argv.Skip(split + 1)]);
+    }
+
+    [Fact]
+    public void Run_must_map_docker_flags_onto_the_pod()
+    {
+        var pod = Build("--name", "web", "-e", "A=1", "-e", "FROM_SHELL", "-e", "UNSET", "-m", "64m", "--cpus", "0.5", "--pids-limit", "20",
+            "--user", "1000:2000", "-w", "/srv", "--entrypoint", "/bin/sh", "--init", "busybox", "-c", "echo $HOME");
+        var c = Assert.Single(pod.Spec.Containers);
+        Assert.Equal("web", pod.Metadata.Name);
+        Assert.Equal("Never", pod.Spec.RestartPolicy);
+        Assert.Equal(10, pod.Spec.TerminationGracePeriodSeconds);
+        Assert.Equal(["/bin/sh"], c.Command.ToArray());
+        Assert.Equal(["-c", "echo $$HOME"], c.Args.ToArray()); // docker expands nothing: escaped from $(VAR) expansion
+        Assert.Equal([new EnvVar("A", "1"), new EnvVar("FROM_SHELL", "shell-value")], c.Env.ToArray());
+        Assert.Equal((64L << 20).ToString(), c.Resources.Limits["memory"]);
+        Assert.Equal("500m", c.Resources.Limits["cpu"]);
+        Assert.Equal("20", pod.Metadata.Annotations[PodAnnotations.PidsLimit]);
+        Assert.Equal("true", pod.Metadata.Annotations[PodAnnotations.Init]);
+        Assert.Equal("/bin/sh -c 'echo $HOME'", pod.Metadata.Annotations[PodAnnotations.Command]);
+        Assert.Equal(1000, c.SecurityContext!.RunAsUser);
+        Assert.Equal(2000, c.SecurityContext.RunAsGroup);
+        Assert.Equal("/srv", c.WorkingDir);
+    }
+
+    [Fact]
+    public void Run_must_name_an_unnamed_container_after_its_image_and_keep_the_image_cmd_without_a_command()
+    {
+        var pod = Build("registry.local:5000/team/my-app:1.0");
+        Assert.Matches("^my-app-[a-z0-9]{5}$", pod.Metadata.Name);
+        Assert.Empty(pod.Spec.Containers[0].Command);
+        Assert.Empty(pod.Spec.Containers[0].Args);
+    }
+
+    [Theory]
+    [InlineData("--memory", "1k", "Minimum memory")]
+    [InlineData("--memory", "12x", "invalid argument")]
+    [InlineData("--cpus", "0", "invalid argument")]
+    [InlineData("--cpus", "9999", "range of CPUs")]
+    [InlineData("--user", "alice", "numeric")]
+    [InlineData("--restart", "sometimes", "invalid restart policy")]
+    [InlineData("--name", "Has_Underscore", "invalid container name")]
+    [InlineData("-p", "8080:80", "not implemented")]
+    [InlineData("-v", "/x:/y", "not implemented")]
+    public void Run_must_refuse_bad_flags_with_exit_125(string flag, string value, string message)
+    {
+        var e = Assert.Throws<ShellException>(() => Build(flag, value, "busybox"));
+        Assert.Equal(RunCommand.TroupeFailed, e.ExitCode);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("KILL", 9)]
+    [InlineData("SIGTERM", 15)]
+    [InlineData("hup", 1)]
+    [InlineData("10", 10)]
+    public void Signals_must_parse_as_docker_does(string s, int n) => Assert.Equal(n, Signals.Parse(s));
+
+    [Fact]
+    public void Signals_must_refuse_an_unknown_name() => Assert.Throws<ShellException>(() => Signals.Parse("SIGNOPE"));
+}
