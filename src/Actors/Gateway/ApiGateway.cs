@@ -197,8 +197,34 @@ public sealed partial class ApiGateway : ReceiveActor
         foreach (var c in pod.Spec.Containers)
             if (await _images.ResolveAsync(c.Image) is null)
                 return CommandRejected.NotFound($"Unable to find image '{c.Image}' in the node's image store (troupe build, load, import or pull it first)");
+        if (PortsTaken(pod) is { } taken) return CommandRejected.Invalid(taken);
         var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(pod.Metadata.Namespace, pod.Metadata.Name), pod, true), _settings.AskTimeout);
         return reply is BarePodAccepted ok ? new CommandAccepted(ok.Uid) : reply as ITroupeMessage ?? new CommandRejected("Internal", "unexpected reply");
+    }
+
+    /// <summary>
+    /// docker's refusal of a host port that is taken, before anything is created (the node binds it again when the
+    /// pod starts; a port taken in between fails that pod's start with the same words).
+    /// </summary>
+    static string? PortsTaken(Pod pod)
+    {
+        var seen = new HashSet<(string, int)>();
+        foreach (var p in pod.Spec.Containers.SelectMany(c => c.Ports).Where(p => p.HostPort is > 0))
+        {
+            var ip = p.HostIP ?? "0.0.0.0";
+            if (!seen.Add((ip, p.HostPort!.Value))) return $"Bind for {ip}:{p.HostPort} failed: port is published twice";
+            try
+            {
+                var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(ip), p.HostPort.Value);
+                l.Start();
+                l.Stop();
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return $"Bind for {ip}:{p.HostPort} failed: port is already allocated";
+            }
+        }
+        return null;
     }
 
     async Task<ITroupeMessage> StopPodContainersAsync(StopPodContainers m)

@@ -106,6 +106,18 @@ public static class Program
             }
             driver = DriverFactory.Create(driverName, home, nodeName);
             var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles);
+            if (driverName == "runc" && Environment.IsPrivilegedProcess)
+            {
+                // Several nodes may share a host (and a host name): the bridge and pod CIDR are this home's own.
+                var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(home))));
+                var h = Convert.ToUInt32(id[..6], 16);
+                var cidr = Troupe.Runtime.Networking.Cidr.Parse($"10.{128 + h % 64}.{(h >> 6) % 256}.0/24");
+                nodeSettings = nodeSettings with
+                {
+                    Network = new Troupe.Runtime.Networking.PodNetwork(home, $"{nodeName}-{id[..8]}", cidr),
+                    Ports = new Troupe.Runtime.Networking.PortPublisher(),
+                };
+            }
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);
         }
         images ??= new ImageStore(Path.Combine(home, "images"));

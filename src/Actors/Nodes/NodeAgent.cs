@@ -123,6 +123,16 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 { log.Warning("recovery: removing {0} failed: {1}", uid, ex.Message); }
             }
+            if (settings.Network is { } network)
+            {
+                // networking of pods that are gone (the node was killed): veths, namespaces, addresses
+                try
+                {
+                    foreach (var uid in await network.RecoverAsync(plan.Adopt.Select(p => p.Uid)))
+                        log.Info("recovery: removed the network of pod {0}, which no longer runs", uid);
+                }
+                catch (Exception ex) { log.Warning("recovery: cleaning up pod networks failed: {0}", ex.Message); }
+            }
             return new Recovered(plan, await Inventory.MemoryBytesAsync());
         }
         Recover().PipeTo(Self, success: r => r, failure: ex => new RecoveryFailed(ex));

@@ -21,6 +21,15 @@ public sealed record NodeSettings(
     TimeSpan StopSlack,
     ImmutableArray<string> Roles)
 {
+    /// <summary>
+    /// The node's pod network (bridge, veth pairs, addresses) and port proxy; null where the driver cannot use them
+    /// (not runc, not root). A pod that publishes ports (<c>hostPort</c>, <c>troupe run -p</c>) gets its own network
+    /// namespace on the bridge and its ports proxied from the host.
+    /// </summary>
+    public Troupe.Runtime.Networking.PodNetwork? Network { get; init; }
+
+    public Troupe.Runtime.Networking.PortPublisher? Ports { get; init; }
+
     /// <summary>Read from a full config (falls back to Troupe.Runtime's reference.conf).</summary>
     public static NodeSettings Create(Config config, string nodeName, string home, string address, string driverName,
         IEnumerable<string>? roles = null)

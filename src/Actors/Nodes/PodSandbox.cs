@@ -7,6 +7,7 @@ using Troupe.Api.Objects;
 using Troupe.Api.Protocol;
 using Troupe.Runtime.Containers;
 using Troupe.Runtime.Drivers;
+using Troupe.Runtime.Networking;
 
 namespace Troupe.Actors.Nodes;
 
@@ -39,7 +40,8 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     public sealed record Claim(IActorRef Owner, string OwnerKey, long Epoch) : INoSerializationVerificationNeeded;
 
     #region INTERNAL messages
-    private sealed record Initialized(PodSandboxState State, IReadOnlyList<ContainerRecord> Records) : INoSerializationVerificationNeeded;
+    private sealed record Initialized(PodSandboxState State, IReadOnlyList<ContainerRecord> Records,
+        PodNetworkInfo? Network = null, IReadOnlyList<PublishedPort>? Published = null, string? NetworkError = null) : INoSerializationVerificationNeeded;
     private sealed record InitFailed(Exception Cause) : INoSerializationVerificationNeeded;
     private sealed record ImageReady(string Name, int Generation, PodImage Image) : INoSerializationVerificationNeeded;
     private sealed record ImageFailed(string Name, int Generation, Exception Cause) : INoSerializationVerificationNeeded;
@@ -97,6 +99,9 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     private Task _saves = Task.CompletedTask;
     private bool _stopping;
     private bool _halted;
+    private PodNetworkInfo? _network;
+    private IReadOnlyList<PublishedPort> _published = [];
+    private string? _networkError;
     private readonly List<IActorRef> _haltWaiters = new();
     private bool _removing;
     private DateTimeOffset? _deletionTimestamp;
@@ -142,13 +147,33 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         var write = !_adopted;
         var uid = _uid;
         var driver = _driver;
+        var network = _settings.Network;
+        var proxy = _settings.Ports;
+        var hostname = _pod.Spec.Hostname ?? PodName;
+        var publish = PublishedPorts(_pod);
         async Task<Initialized> Init()
         {
             if (write) await AtomicFile.WriteAsync(podFile, podJson);
             var state = await PodSandboxState.LoadAsync(stateFile) ?? new PodSandboxState();
             var all = await driver.ListAsync();
             var mine = all.Where(r => r.Labels.TryGetValue(ContainerLaunchBuilder.LabelPodUid, out var u) && u == uid).ToList();
-            return new Initialized(state, mine);
+            if (publish.Count == 0 || network is null || proxy is null) return new Initialized(state, mine);
+            // A pod that publishes ports: its own network namespace on the node's bridge, and a proxy per port.
+            PodNetworkInfo? info = null;
+            var published = new List<PublishedPort>();
+            try
+            {
+                info = await network.SetupAsync(uid, hostname);
+                foreach (var p in publish)
+                    published.Add(await proxy.PublishAsync(p.HostIP is { Length: > 0 } ip ? System.Net.IPAddress.Parse(ip) : null, p.HostPort!.Value, info.IP, p.ContainerPort));
+                return new Initialized(state, mine, info, published);
+            }
+            catch (Exception ex) when (ex is PortInUseException or NetworkSetupException or IpamExhaustedException or FormatException or System.Net.Sockets.SocketException)
+            {
+                foreach (var p in published) await p.DisposeAsync();
+                if (info is not null) try { await network.TeardownAsync(uid); } catch (Exception) { /* reported below */ }
+                return new Initialized(state, mine, NetworkError: ex.Message);
+            }
         }
         Init().PipeTo(Self, success: i => i, failure: ex => new InitFailed(ex));
     }
@@ -160,9 +185,16 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         ReceiveAny(_ => Stash.Stash());
     }
 
+    /// <summary>The container ports the pod publishes on the host (<c>hostPort</c>, TCP).</summary>
+    internal static List<PortSpec> PublishedPorts(Pod pod) =>
+        pod.Spec.Containers.SelectMany(c => c.Ports).Where(p => p.HostPort is > 0 && p.Protocol.Equals("TCP", StringComparison.OrdinalIgnoreCase)).ToList();
+
     private void OnInitialized(Initialized init)
     {
         var state = init.State;
+        _network = init.Network;
+        _published = init.Published ?? [];
+        _networkError = init.NetworkError;
         if (string.IsNullOrEmpty(_ownerKey) || state.Epoch > _epoch && !string.IsNullOrEmpty(state.OwnerKey))
         {
             _ownerKey = state.OwnerKey;
@@ -279,7 +311,9 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         ContainerLaunch launch;
         try
         {
+            if (_networkError is not null) throw new ContainerStartException(_networkError, 125);
             launch = ContainerLaunchBuilder.Build(_pod, t.Spec, m.Image, _settings, _ownerKey, t.Attempt);
+            if (_network is not null) launch = launch with { NetworkNamespacePath = _network.NetnsPath };
             Directory.CreateDirectory(Path.GetDirectoryName(launch.LogPath)!);
         }
         catch (Exception ex) when (ex is ContainerStartException or ArgumentException or FormatException or IOException)
@@ -517,13 +551,22 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         var saves = _saves;
         var driver = _driver;
         var log = _log;
+        var published = _published;
+        var network = _network is not null ? _settings.Network : null;
+        var uid = _uid;
         async Task RemoveAll()
         {
             try { await saves; } catch { /* a failed save does not matter any more */ }
+            foreach (var p in published) await p.DisposeAsync();
             foreach (var id in ids)
             {
                 try { await driver.RemoveAsync(id); }
                 catch (Exception ex) { log.Warning("removing container {0} failed: {1}", id, ex.Message); }
+            }
+            if (network is not null)
+            {
+                try { await network.TeardownAsync(uid); }
+                catch (Exception ex) { log.Warning("removing the network of pod {0} failed: {1}", uid, ex.Message); }
             }
             try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
             catch (Exception ex) { log.Warning("removing {0} failed: {1}", dir, ex.Message); }
@@ -588,6 +631,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
             t.WaitingReason, t.WaitingMessage, t.StartedAt, t.Pid,
             $"{_settings.DriverName}://{ContainerLaunchBuilder.ContainerId(_uid, t.Name)}", t.Terminated, t.LastTerminated)).ToList();
         var status = PodStatusBuilder.Build(views, _settings.HostIP, _startTime);
+        if (_network is not null) status = status with { PodIP = _network.IP.ToString() };
         return _pod with
         {
             Metadata = _pod.Metadata with { DeletionTimestamp = _deletionTimestamp ?? _pod.Metadata.DeletionTimestamp },

@@ -104,8 +104,6 @@ internal static class RunCommand
         catch (ShellException e) { throw new ShellException(TroupeFailed, e.Message); }
         if (a.Has("interactive") || a.Has("tty"))
             throw new ShellException(TroupeFailed, "troupe run -i/-t (an attached terminal or stdin) is not implemented yet; run without them, or -d and troupe logs -f");
-        if (a.All("publish").Count > 0)
-            throw new ShellException(TroupeFailed, "troupe run -p (published ports) is not implemented yet");
         if (a.All("volume").Count > 0)
             throw new ShellException(TroupeFailed, "troupe run -v (volumes) is not implemented yet");
 
@@ -168,6 +166,7 @@ internal static class RunCommand
             WorkingDir = a.Get("workdir") is { } wd
                 ? wd.StartsWith('/') ? wd : throw new ShellException(TroupeFailed, $"the working directory '{wd}' is invalid, it needs to be an absolute path")
                 : null,
+            Ports = a.All("publish").Select(Publish).ToImmutableArray(),
             Resources = new ResourceRequirements { Limits = limits.ToImmutable() },
             SecurityContext = a.Get("user") is { } user ? User(user) : null,
         };
@@ -176,6 +175,30 @@ internal static class RunCommand
             Metadata = new ObjectMeta { Name = name, Namespace = "default", Labels = labels.ToImmutable(), Annotations = annotations.ToImmutable() },
             Spec = new PodSpec { Containers = [container], RestartPolicy = restart, TerminationGracePeriodSeconds = grace },
         };
+    }
+
+    /// <summary><c>-p [IP:]HOST:CONTAINER[/tcp]</c> as a container port with its host port.</summary>
+    internal static PortSpec Publish(string v)
+    {
+        var spec = v;
+        var proto = "tcp";
+        if (spec.LastIndexOf('/') is var slash and > 0) (spec, proto) = (spec[..slash], spec[(slash + 1)..].ToLowerInvariant());
+        if (proto == "udp" || proto == "sctp") throw new ShellException(TroupeFailed, $"publishing {proto} ports is not supported by Troupe yet: {v}");
+        if (proto != "tcp") throw new ShellException(TroupeFailed, $"invalid proto: {proto}");
+        var parts = spec.Split(':');
+        if (parts.Length < 2 || parts.Length > 3)
+            throw new ShellException(TroupeFailed, $"invalid publish spec \"{v}\": want [IP:]HOST_PORT:CONTAINER_PORT (a host port is required)");
+        static int Port(string s, string whole) =>
+            int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 65535 ? n
+                : throw new ShellException(TroupeFailed, $"invalid port \"{s}\" in \"{whole}\": want 1-65535");
+        string? ip = null;
+        if (parts.Length == 3)
+        {
+            if (!System.Net.IPAddress.TryParse(parts[0], out var addr) || addr.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                throw new ShellException(TroupeFailed, $"invalid IP address \"{parts[0]}\" in \"{v}\"");
+            ip = addr.ToString();
+        }
+        return new PortSpec { HostIP = ip, HostPort = Port(parts[^2], v), ContainerPort = Port(parts[^1], v), Protocol = "TCP" };
     }
 
     static string NoExpansion(string s) => s.Replace("$", "$$");

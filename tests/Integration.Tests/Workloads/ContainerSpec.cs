@@ -113,6 +113,50 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
         Assert.InRange(count, 2, 6);
     }
 
+    static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    static string Get(string host, int port)
+    {
+        using var c = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        return c.GetStringAsync($"http://{host}:{port}/").GetAwaiter().GetResult();
+    }
+
+    [SkippableFact]
+    public void A_published_port_serves_on_localhost_from_the_pods_own_address_and_is_released_by_rm()
+    {
+        var cli = Start();
+        var port = FreePort();
+        cli.Expect(0, Long, "run", "-d", "--name", "served", "-p", $"{port}:8000", "busybox", "sh", "-c",
+            "mkdir -p /www; echo served-by-$(hostname) > /www/index.html; exec httpd -f -p 8000 -h /www");
+        var body = Eventually.Until("the published port to answer", Long, () => Get("127.0.0.1", port), b => b.Contains("served-by-served"), b => b);
+        Assert.Contains($"0.0.0.0:{port}->8000/tcp", PsLine(cli.Expect(0, "ps"), "served"));
+
+        // its own network namespace with an address on the node's bridge, reachable from the host at that address
+        var pod = cli.Expect(0, "get", "pods", "served", "-o", "json").Json;
+        var ip = pod.GetProperty("status").GetProperty("podIP").GetString()!;
+        Assert.Matches(@"^10\.\d+\.\d+\.\d+$", ip);
+        Assert.Contains("served-by-served", Get(ip, 8000));
+        var pid = pod.GetProperty("status").GetProperty("containerStatuses")[0].GetProperty("pid").GetInt32();
+        Assert.NotEqual(HostProcesses.SelfNamespace("net"), HostProcesses.Namespace(pid, "net"));
+
+        // a taken port: docker's words, exit 125, nothing created
+        var taken = cli.Expect(125, "run", "-d", "--name", "second", "-p", $"{port}:8000", "busybox", "true");
+        Assert.Contains($"Bind for 0.0.0.0:{port} failed: port is already allocated", taken.Stderr);
+        Assert.DoesNotContain("second", PsNames(cli.Expect(0, "ps", "-a")));
+
+        cli.Expect(0, Long, "rm", "-f", "served");
+        Assert.ThrowsAny<Exception>(() => Get("127.0.0.1", port));
+        Assert.False(Directory.Exists(Path.Combine(cli.Home, "netns")) && Directory.EnumerateFileSystemEntries(Path.Combine(cli.Home, "netns")).Any(),
+            "the pod's network namespace was left behind");
+    }
+
     [SkippableFact]
     public void A_memory_hog_is_oom_killed_inside_its_limit_and_a_fork_bomb_stops_at_the_pids_limit()
     {

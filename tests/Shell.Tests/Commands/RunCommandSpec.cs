@@ -71,13 +71,25 @@ public sealed class RunCommandSpec
     [InlineData("--user", "alice", "numeric")]
     [InlineData("--restart", "sometimes", "invalid restart policy")]
     [InlineData("--name", "Has_Underscore", "invalid container name")]
-    [InlineData("-p", "8080:80", "not implemented")]
+    [InlineData("-p", "8080:80/udp", "not supported")]
+    [InlineData("-p", "80", "a host port is required")]
+    [InlineData("-p", "70000:80", "invalid port")]
+    [InlineData("-p", "nothere:8080:80", "invalid IP address")]
     [InlineData("-v", "/x:/y", "not implemented")]
     public void Run_must_refuse_bad_flags_with_exit_125(string flag, string value, string message)
     {
         var e = Assert.Throws<ShellException>(() => Build(flag, value, "busybox"));
         Assert.Equal(RunCommand.TroupeFailed, e.ExitCode);
         Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("8080:80", null, 8080, 80)]
+    [InlineData("127.0.0.1:8080:5000/tcp", "127.0.0.1", 8080, 5000)]
+    public void Run_must_parse_a_published_port(string spec, string? ip, int host, int container)
+    {
+        var p = RunCommand.Publish(spec);
+        Assert.Equal((ip, host, container, "TCP"), (p.HostIP, p.HostPort!.Value, p.ContainerPort, p.Protocol));
     }
 
     [Theory]
