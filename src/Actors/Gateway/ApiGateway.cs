@@ -198,6 +198,9 @@ public sealed partial class ApiGateway : ReceiveActor
             if (await _images.ResolveAsync(c.Image) is null)
                 return CommandRejected.NotFound($"Unable to find image '{c.Image}' in the node's image store (troupe build, load, import or pull it first)");
         if (PortsTaken(pod) is { } taken) return CommandRejected.Invalid(taken);
+        foreach (var v in pod.Spec.Volumes)
+            if (v.HostPath is { } hp && !Directory.Exists(hp.Path) && !File.Exists(hp.Path))
+                return CommandRejected.Invalid($"invalid mount config for type \"bind\": bind source path does not exist: {hp.Path}");
         var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(pod.Metadata.Namespace, pod.Metadata.Name), pod, true), _settings.AskTimeout);
         return reply is BarePodAccepted ok ? new CommandAccepted(ok.Uid) : reply as ITroupeMessage ?? new CommandRejected("Internal", "unexpected reply");
     }

@@ -66,6 +66,7 @@ public static class ContainerLaunchBuilder
             MemoryLimitBytes = limits.TryGetValue("memory", out var m) ? ResourceQuantity.ParseBytes(m) : null,
             CpuMillis = limits.TryGetValue("cpu", out var c) ? ResourceQuantity.ParseMillis(c) : null,
             PidsLimit = pids,
+            Mounts = Mounts(pod, container, node),
             Init = annotations.TryGetValue(PodAnnotations.Init, out var init) && init == "true",
             CgroupPath = $"troupe/{node.NodeName}/{uid}/{container.Name}",
             Labels = ImmutableSortedDictionary.CreateRange(new Dictionary<string, string>
@@ -78,6 +79,35 @@ public static class ContainerLaunchBuilder
                 [LabelNode] = node.NodeName,
             }),
         };
+    }
+
+    /// <summary>The container's volume mounts as host directories: hostPath as it is, a named volume under <c>Home/volumes</c> (made here).</summary>
+    public static ImmutableArray<BindMount> Mounts(Pod pod, Container container, NodeSettings node)
+    {
+        if (container.VolumeMounts.IsDefaultOrEmpty) return [];
+        var b = ImmutableArray.CreateBuilder<BindMount>();
+        foreach (var m in container.VolumeMounts)
+        {
+            var v = pod.Spec.Volumes.FirstOrDefault(x => x.Name == m.Name)
+                ?? throw new ContainerStartException($"volume mount \"{m.Name}\" names no volume of the pod", 125);
+            if (!m.MountPath.StartsWith('/') || m.MountPath.Split('/').Contains(".."))
+                throw new ContainerStartException($"invalid mount path \"{m.MountPath}\": it must be absolute, without ..", 125);
+            string source;
+            if (v.HostPath is { } hp)
+            {
+                if (!Directory.Exists(hp.Path) && !File.Exists(hp.Path))
+                    throw new ContainerStartException($"invalid mount config: bind source path does not exist: {hp.Path}", 125);
+                source = hp.Path;
+            }
+            else if (v.TroupeVolume is { } nv)
+            {
+                source = node.VolumeDir(nv.VolumeName);
+                Directory.CreateDirectory(source);
+            }
+            else throw new ContainerStartException($"volume \"{v.Name}\" has no source Troupe can mount (hostPath or a named volume)", 125);
+            b.Add(new BindMount(source, m.MountPath, m.ReadOnly));
+        }
+        return b.ToImmutable();
     }
 
     /// <summary>The image's environment, then the container's (same name wins, order kept), PATH always present, HOSTNAME set.</summary>

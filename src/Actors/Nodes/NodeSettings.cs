@@ -46,6 +46,10 @@ public sealed record NodeSettings(
     public static NodeSettings Create(ActorSystem system, string nodeName, string home, string address, string driverName,
         IEnumerable<string>? roles = null) => Create(system.Settings.Config, nodeName, home, address, driverName, roles);
 
+    /// <summary>A named volume's directory: <c>Home/volumes/NAME/_data</c>, as docker keeps them.</summary>
+    public string VolumeDir(string name) =>
+        Troupe.Api.Objects.VolumeNames.IsValid(name) ? Path.Combine(Home, "volumes", name, "_data") : throw new ArgumentException($"invalid volume name \"{name}\"");
+
     /// <summary><c>Home/pods</c>: one folder per pod UID.</summary>
     public string PodsDir => Path.Combine(Home, "pods");
 

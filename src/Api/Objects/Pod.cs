@@ -21,6 +21,31 @@ public sealed record PodSpec
     public string? NodeName { get; init; }
     public ImmutableSortedDictionary<string, string> NodeSelector { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
     public string? Hostname { get; init; }
+    public ImmutableArray<Volume> Volumes { get; set; } = ImmutableArray<Volume>.Empty;
+}
+
+/// <summary>
+/// A pod volume: <c>hostPath</c> (a directory of the node, bind-mounted; it must exist) or, Troupe's own,
+/// <c>troupeVolume</c> (a named volume under the node's <c>$TROUPE_HOME/volumes/NAME</c>, made on first use and
+/// kept after the pod, as docker's named volumes are).
+/// </summary>
+public sealed record Volume
+{
+    public string Name { get; set; } = "";
+    public HostPathVolumeSource? HostPath { get; init; }
+    public NamedVolumeSource? TroupeVolume { get; init; }
+}
+
+public sealed record HostPathVolumeSource(string Path);
+
+public sealed record NamedVolumeSource(string VolumeName);
+
+/// <summary>A container's <c>volumeMounts[]</c> entry.</summary>
+public sealed record VolumeMount
+{
+    public string Name { get; set; } = "";
+    public string MountPath { get; set; } = "";
+    public bool ReadOnly { get; init; }
 }
 
 /// <summary>One container of a pod spec.</summary>
@@ -38,6 +63,7 @@ public sealed record Container
     public bool Tty { get; init; }
     public bool Stdin { get; init; }
     public SecurityContext? SecurityContext { get; init; }
+    public ImmutableArray<VolumeMount> VolumeMounts { get; set; } = ImmutableArray<VolumeMount>.Empty;
 }
 
 /// <summary>A container's <c>securityContext</c>: the user and group its process runs as (numeric, as Kubernetes has them).</summary>
@@ -133,4 +159,11 @@ public sealed record ContainerStateTerminated
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
     [JsonPropertyName("containerID")] public string? ContainerID { get; init; }
+}
+
+/// <summary>docker's rule for a named volume: <c>[a-zA-Z0-9][a-zA-Z0-9_.-]+</c> (so never a path).</summary>
+public static class VolumeNames
+{
+    public static bool IsValid(string name) =>
+        name.Length is >= 2 and <= 255 && char.IsAsciiLetterOrDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
 }

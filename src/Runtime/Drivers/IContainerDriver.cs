@@ -71,7 +71,12 @@ public sealed record ContainerLaunch
     /// <summary>Run an init (catatonit) as PID 1 that forwards signals and reaps zombies.</summary>
     public bool Init { get; init; }
     public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary>Host directories bind-mounted into the container (volumes).</summary>
+    public ImmutableArray<BindMount> Mounts { get; init; } = ImmutableArray<BindMount>.Empty;
 }
+
+/// <summary>A host directory (<c>Source</c>, absolute) at <c>Destination</c> inside the container.</summary>
+public sealed record BindMount(string Source, string Destination, bool ReadOnly);
 
 /// <summary>A started attempt: the container's init process on the host, and when it started.</summary>
 public sealed record StartedContainer(string Id, int Pid, DateTimeOffset StartedAt);

@@ -99,6 +99,8 @@ public static class BundleWriter
         Mount(w, "/etc/hosts", "bind", files.Hosts, ["rbind", "ro"]);
         Mount(w, "/etc/hostname", "bind", files.Hostname, ["rbind", "ro"]);
         Mount(w, "/etc/resolv.conf", "bind", files.ResolvConf, ["rbind", "ro"]);
+        foreach (var m in launch.Mounts.IsDefault ? [] : launch.Mounts)
+            Mount(w, m.Destination, "bind", m.Source, m.ReadOnly ? ["rbind", "ro"] : ["rbind", "rw"]);
         if (launch.Init)
         {
             if (files.InitBinary is null) throw new ArgumentException("Init is set but no init binary was given");

@@ -104,8 +104,6 @@ internal static class RunCommand
         catch (ShellException e) { throw new ShellException(TroupeFailed, e.Message); }
         if (a.Has("interactive") || a.Has("tty"))
             throw new ShellException(TroupeFailed, "troupe run -i/-t (an attached terminal or stdin) is not implemented yet; run without them, or -d and troupe logs -f");
-        if (a.All("volume").Count > 0)
-            throw new ShellException(TroupeFailed, "troupe run -v (volumes) is not implemented yet");
 
         var name = a.Get("name") ?? GeneratedName(image);
         if (!NameRule.IsMatch(name))
@@ -154,6 +152,7 @@ internal static class RunCommand
                 : throw new ShellException(TroupeFailed, $"invalid argument \"{st}\" for \"--stop-timeout\" flag: must be a number of seconds")
             : 10; // docker's default stop timeout
 
+        var volumes = a.All("volume").Select((v, i) => VolumeOf(v, $"vol-{i}")).ToList();
         var container = new Container
         {
             Name = name,
@@ -167,14 +166,48 @@ internal static class RunCommand
                 ? wd.StartsWith('/') ? wd : throw new ShellException(TroupeFailed, $"the working directory '{wd}' is invalid, it needs to be an absolute path")
                 : null,
             Ports = a.All("publish").Select(Publish).ToImmutableArray(),
+            VolumeMounts = volumes.Select(v => v.Mount).ToImmutableArray(),
             Resources = new ResourceRequirements { Limits = limits.ToImmutable() },
             SecurityContext = a.Get("user") is { } user ? User(user) : null,
         };
         return new Pod
         {
             Metadata = new ObjectMeta { Name = name, Namespace = "default", Labels = labels.ToImmutable(), Annotations = annotations.ToImmutable() },
-            Spec = new PodSpec { Containers = [container], RestartPolicy = restart, TerminationGracePeriodSeconds = grace },
+            Spec = new PodSpec
+            {
+                Containers = [container], RestartPolicy = restart, TerminationGracePeriodSeconds = grace,
+                Volumes = volumes.Select(v => v.Volume).ToImmutableArray(),
+            },
         };
+    }
+
+    /// <summary>
+    /// <c>-v SRC:DST[:ro|rw]</c>: an absolute (or <c>./</c> relative) SRC is a bind mount of that host path, a name
+    /// is a named volume (made on first use, kept after the container). DST must be absolute, without <c>..</c>.
+    /// </summary>
+    internal static (Volume Volume, VolumeMount Mount) VolumeOf(string v, string name)
+    {
+        var parts = v.Split(':');
+        if (parts.Length is < 2 or > 3 || parts[0].Length == 0 || parts[1].Length == 0)
+            throw new ShellException(TroupeFailed, $"invalid volume specification: '{v}' (want SRC:DST[:ro])");
+        var readOnly = parts.Length == 3 && parts[2] switch
+        {
+            "ro" => true,
+            "rw" => false,
+            var mode => throw new ShellException(TroupeFailed, $"invalid mode: {mode} in volume specification '{v}' (want ro or rw)"),
+        };
+        var (src, dst) = (parts[0], parts[1]);
+        if (!dst.StartsWith('/') || dst.Split('/').Contains(".."))
+            throw new ShellException(TroupeFailed, $"invalid volume specification: '{v}': mount path must be absolute, without ..");
+        Volume volume;
+        if (src.StartsWith('/') || src.StartsWith('.') || src.StartsWith('~'))
+        {
+            var path = src.StartsWith('~') ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), src.TrimStart('~', '/')) : src;
+            volume = new Volume { Name = name, HostPath = new HostPathVolumeSource(Path.GetFullPath(path)) };
+        }
+        else if (VolumeNames.IsValid(src)) volume = new Volume { Name = name, TroupeVolume = new NamedVolumeSource(src) };
+        else throw new ShellException(TroupeFailed, $"\"{src}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed; a host path must be absolute");
+        return (volume, new VolumeMount { Name = name, MountPath = dst, ReadOnly = readOnly });
     }
 
     /// <summary><c>-p [IP:]HOST:CONTAINER[/tcp]</c> as a container port with its host port.</summary>

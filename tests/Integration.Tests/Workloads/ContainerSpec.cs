@@ -158,6 +158,32 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
     }
 
     [SkippableFact]
+    public void A_bind_mount_shares_a_host_directory_and_a_named_volume_outlives_its_container()
+    {
+        var cli = Start();
+        var host = Directory.CreateTempSubdirectory("troupe-it-bind-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(host, "in.txt"), "from-the-host");
+            var r = cli.Expect(0, Long, "run", "--rm", "-v", $"{host}:/data", "-v", "itest-vol:/keep", "busybox", "sh", "-c",
+                "cat /data/in.txt; echo from-the-container > /data/out.txt; echo kept > /keep/k.txt");
+            Assert.Contains("from-the-host", r.Stdout);
+            Assert.Equal("from-the-container\n", File.ReadAllText(Path.Combine(host, "out.txt")));
+            // the container is gone (--rm); its named volume is not
+            Assert.Contains("kept", cli.Expect(0, Long, "run", "--rm", "-v", "itest-vol:/again", "busybox", "cat", "/again/k.txt").Stdout);
+            // read-only is read-only
+            var ro = cli.Run(Long, "run", "--rm", "-v", $"{host}:/data:ro", "busybox", "sh", "-c", "echo x > /data/ro.txt");
+            Assert.NotEqual(0, ro.ExitCode);
+            Assert.False(File.Exists(Path.Combine(host, "ro.txt")));
+            // a source that does not exist: one line, 125, nothing created
+            var missing = cli.Expect(125, "run", "--name", "nomount", "-v", "/no/such/dir:/data", "busybox", "true");
+            Assert.Contains("bind source path does not exist: /no/such/dir", missing.Stderr);
+            Assert.DoesNotContain("nomount", PsNames(cli.Expect(0, "ps", "-a")));
+        }
+        finally { Directory.Delete(host, recursive: true); }
+    }
+
+    [SkippableFact]
     public void A_memory_hog_is_oom_killed_inside_its_limit_and_a_fork_bomb_stops_at_the_pids_limit()
     {
         var cli = Start();

@@ -75,12 +75,28 @@ public sealed class RunCommandSpec
     [InlineData("-p", "80", "a host port is required")]
     [InlineData("-p", "70000:80", "invalid port")]
     [InlineData("-p", "nothere:8080:80", "invalid IP address")]
-    [InlineData("-v", "/x:/y", "not implemented")]
+    [InlineData("-v", "/x:rel", "mount path must be absolute")]
+    [InlineData("-v", "/x:/y/../z", "mount path must be absolute")]
+    [InlineData("-v", "bad name!:/y", "invalid characters")]
+    [InlineData("-v", "/x:/y:rx", "invalid mode")]
+    [InlineData("-v", "/x", "invalid volume specification")]
     public void Run_must_refuse_bad_flags_with_exit_125(string flag, string value, string message)
     {
         var e = Assert.Throws<ShellException>(() => Build(flag, value, "busybox"));
         Assert.Equal(RunCommand.TroupeFailed, e.ExitCode);
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Run_must_map_volumes_to_a_host_path_or_a_named_volume()
+    {
+        var pod = Build("-v", "/srv/data:/data:ro", "-v", "cache:/cache", "busybox");
+        Assert.Equal("/srv/data", pod.Spec.Volumes[0].HostPath!.Path);
+        Assert.Equal("cache", pod.Spec.Volumes[1].TroupeVolume!.VolumeName);
+        var mounts = pod.Spec.Containers[0].VolumeMounts;
+        Assert.Equal(("/data", true), (mounts[0].MountPath, mounts[0].ReadOnly));
+        Assert.Equal(("/cache", false), (mounts[1].MountPath, mounts[1].ReadOnly));
+        Assert.Equal(pod.Spec.Volumes[1].Name, mounts[1].Name);
     }
 
     [Theory]
