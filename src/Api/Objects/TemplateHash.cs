@@ -59,6 +59,12 @@ public static class TemplateHash
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// List fields added to the API objects after the hash was pinned: they count only when not empty, so an
+    /// unchanged template keeps its hash (and its pods) across an upgrade. Add every new list field here.
+    /// </summary>
+    static readonly HashSet<string> AddedLater = new(StringComparer.Ordinal) { "volumes", "volumeMounts" };
+
     static void Write(Utf8JsonWriter w, JsonElement e)
     {
         switch (e.ValueKind)
@@ -69,6 +75,7 @@ public static class TemplateHash
                 props.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
                 foreach (var p in props)
                 {
+                    if (AddedLater.Contains(p.Name) && p.Value.ValueKind == JsonValueKind.Array && p.Value.GetArrayLength() == 0) continue;
                     w.WritePropertyName(p.Name);
                     Write(w, p.Value);
                 }

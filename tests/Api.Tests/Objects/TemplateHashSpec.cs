@@ -26,6 +26,21 @@ public class TemplateHashSpec
     }
 
     [Fact]
+    public void TemplateHash_must_count_a_field_added_later_only_when_it_is_set()
+    {
+        var t = Template();
+        var withVolume = t with
+        {
+            Spec = t.Spec with
+            {
+                Volumes = [new Volume { Name = "data", HostPath = new HostPathVolumeSource("/srv") }],
+                Containers = [t.Spec.Containers[0] with { VolumeMounts = [new VolumeMount { Name = "data", MountPath = "/data" }] }],
+            },
+        };
+        Assert.NotEqual(TemplateHash.Compute(t), TemplateHash.Compute(withVolume));
+    }
+
+    [Fact]
     public void TemplateHash_must_use_the_safe_alphabet_and_be_stable()
     {
         var h = TemplateHash.Compute(Template());
