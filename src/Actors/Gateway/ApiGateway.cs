@@ -178,6 +178,8 @@ public sealed partial class ApiGateway : ReceiveActor
                         TimeSpan.FromSeconds((m.GracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds) + 30));
                     return new CommandAccepted("deleted");
                 }
+                // unknown to the catalog: not woken as an entity just to say so (sharding would remember it)
+                if (found is not ObjectList { Items: [Pod, ..] }) return found is ObjectList ? CommandRejected.NotFound($"pods \"{m.Name}\" not found") : found;
                 // a bare pod (apply, troupe run): its entity forgets it and stops it
                 var grace = m.GracePeriodSeconds ?? (found is ObjectList { Items: [Pod bare, ..] } ? bare.Spec.TerminationGracePeriodSeconds : 30);
                 return await _barePods.Ask<ITroupeMessage>(new DeleteBarePod(PodIds.Of(m.Namespace, m.Name), m.GracePeriodSeconds),
