@@ -123,11 +123,7 @@ public sealed partial class ApiGateway : ReceiveActor
         foreach (var d in m.Objects.OfType<Deployment>())
         {
             string action;
-            if (m.DryRun)
-            {
-                var existing = await _catalog.Ask<ITroupeMessage>(new GetObjects("Deployment", d.Metadata.Namespace, d.Metadata.Name), _settings.AskTimeout);
-                action = existing is ObjectList ? "configured" : "created";
-            }
+            if (m.DryRun) action = await DryRunActionAsync("Deployment", d.Metadata);
             else
             {
                 var reply = await _deployments.Ask<ITroupeMessage>(
@@ -140,11 +136,7 @@ public sealed partial class ApiGateway : ReceiveActor
         foreach (var p in m.Objects.OfType<Pod>())
         {
             string action;
-            if (m.DryRun)
-            {
-                var existing = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", p.Metadata.Namespace, p.Metadata.Name), _settings.AskTimeout);
-                action = existing is ObjectList ? "configured" : "created";
-            }
+            if (m.DryRun) action = await DryRunActionAsync("Pod", p.Metadata);
             else
             {
                 var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(p.Metadata.Namespace, p.Metadata.Name), p, false), _settings.AskTimeout);
@@ -155,6 +147,11 @@ public sealed partial class ApiGateway : ReceiveActor
         }
         return new ObjectsApplied(results.ToImmutable(), 0);
     }
+
+    /// <summary>What an apply would do to an object, from the Catalog: <c>configured</c> when it exists, else <c>created</c>.</summary>
+    async Task<string> DryRunActionAsync(string kind, ObjectMeta meta) =>
+        await _catalog.Ask<ITroupeMessage>(new GetObjects(kind, meta.Namespace, meta.Name), _settings.AskTimeout) is ObjectList
+            ? "configured" : "created";
 
     async Task<ITroupeMessage> ScaleAsync(ScaleDeployment m)
     {

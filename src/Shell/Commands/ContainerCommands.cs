@@ -17,7 +17,7 @@ internal static class RunCommand
 {
     public const int TroupeFailed = 125;
 
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Flag.Bool("detach", "-d", "--detach"), Flag.Bool("rm", "--rm"), Flag.Bool("interactive", "-i", "--interactive"),
         Flag.Bool("tty", "-t", "--tty"), Flag.Bool("init", "--init"), Flag.Value("name", "--name"),
@@ -392,7 +392,7 @@ internal static class StopCommand
         foreach (var reference in a.Positionals)
         {
             var pod = ContainerRefs.Resolve(ctx, reference);
-            Common.Expect<CommandAccepted>(ctx.Client.Send(new StopPodContainers(pod.Metadata.Namespace, pod.Metadata.Name, signal is null ? null : signal, time),
+            Common.Expect<CommandAccepted>(ctx.Client.Send(new StopPodContainers(pod.Metadata.Namespace, pod.Metadata.Name, signal, time),
                 TimeSpan.FromSeconds((time ?? pod.Spec.TerminationGracePeriodSeconds) + 45)));
             if (signal is not null) WaitEnded(ctx, pod, TimeSpan.FromSeconds((time ?? pod.Spec.TerminationGracePeriodSeconds) + 5));
             ctx.Out.WriteLine(reference);

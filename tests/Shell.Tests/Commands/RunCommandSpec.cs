@@ -26,9 +26,8 @@ public sealed class RunCommandSpec
     static Pod Build(params string[] argv)
     {
         var ctx = new ShellContext(TextWriter.Null, TextWriter.Null, new Dictionary<string, string?> { ["FROM_SHELL"] = "shell-value" });
-        var flags = typeof(RunCommand).GetField("Flags", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null) as Flag[];
-        var split = RunCommand.SplitAtImage(argv, flags!);
-        var a = Args.Parse(argv.Take(split).ToList(), 0, flags!);
+        var split = RunCommand.SplitAtImage(argv, RunCommand.Flags);
+        var a = Args.Parse(argv.Take(split).ToList(), 0, RunCommand.Flags);
         return RunCommand.BuildPod(ctx, a, argv[split], [.. argv.Skip(split + 1)]);
     }
 
