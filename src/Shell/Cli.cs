@@ -37,13 +37,15 @@ public static class Cli
         "stop" => StopCommand.Run,
         "kill" => KillCommand.Run,
         "rm" => RmCommand.Run,
+        "pull" => TransferCommands.Pull,
+        "push" => TransferCommands.Push,
         _ => null,
     };
 
     /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
     static readonly string[] Planned =
     [
-        "shell", "wait", "set", "rollout", "exec", "pull", "push", "compose", "chaos",
+        "shell", "wait", "set", "rollout", "exec", "compose", "chaos",
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null) =>
@@ -147,6 +149,7 @@ public static class Cli
           save IMAGE -o FILE.tar            write an OCI image layout tarball
           load -i FILE.tar                  load an OCI image layout tarball
           import ROOTFS.tar NAME:TAG        a root filesystem tarball as a one-layer image
+          pull [-q] IMAGE | push IMAGE      from / to a registry (OCI distribution API; localhost is plain HTTP)
 
         Containers (standalone pods on the local node):
           run [-d] [--rm] [--init] [--name N] [-e K=V]... [-m 64m] [--cpus 0.5] [--pids-limit N]

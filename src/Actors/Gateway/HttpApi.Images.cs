@@ -18,9 +18,19 @@ public static partial class HttpApi
     /// <summary>How long a build may run before the node gives up on it.</summary>
     static readonly TimeSpan BuildTimeout = TimeSpan.FromHours(1);
 
-    static void MapImages(WebApplication app, ImageStore images, ImageBuilder? builder)
+    static void MapImages(WebApplication app, ImageStore images, ImageBuilder? builder, RegistryClient registry)
     {
         app.MapPost("/v1/build", (HttpContext ctx) => BuildAsync(ctx, builder));
+        app.MapPost("/v1/images/pull", (HttpContext ctx) => TransferAsync<PullImage>(ctx, async (request, progress, ct) =>
+        {
+            var pulled = await images.PullAsync(request.Reference, registry, progress, ct);
+            return new ImagePulled(pulled.Reference, pulled.Digest, pulled.Updated);
+        }));
+        app.MapPost("/v1/images/push", (HttpContext ctx) => TransferAsync<PushImage>(ctx, async (request, progress, ct) =>
+        {
+            var pushed = await images.PushAsync(request.Reference, registry, progress, ct);
+            return new ImagePushed(pushed.Reference, pushed.Digest, pushed.Size);
+        }));
 
         app.MapGet("/v1/images/save", async (HttpContext ctx) =>
         {
@@ -51,18 +61,7 @@ public static partial class HttpApi
             await Line(ctx, CommandRejected.Invalid("this node has no image builder (it runs no workloads)"));
             return;
         }
-        BuildImage request;
-        try
-        {
-            var header = ctx.Request.Headers["Troupe-Request"].FirstOrDefault() ?? throw new FormatException("the Troupe-Request header is missing");
-            request = ProtocolJson.Deserialize(Convert.FromBase64String(header)) as BuildImage
-                ?? throw new FormatException("the Troupe-Request header is not a BuildImage");
-        }
-        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
-        {
-            await Line(ctx, CommandRejected.Invalid($"malformed build request: {e.Message}"));
-            return;
-        }
+        if (await RequestAsync<BuildImage>(ctx) is not { } request) return;
         var uploads = Path.Combine(builder.WorkRoot, "contexts");
         Directory.CreateDirectory(uploads);
         var tarPath = Path.Combine(uploads, $"upload-{Guid.NewGuid():N}.tar");
@@ -98,7 +97,7 @@ public static partial class HttpApi
             using (context)
             {
                 var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-                var progress = new Progress(lines.Writer);
+                var progress = new ChannelProgress<string>(lines.Writer);
                 var buildRequest = new BuildRequest(context.Folder, request.Dockerfile, request.Tags,
                     request.BuildArgs ?? ImmutableDictionary<string, string>.Empty, request.Target, request.NoCache);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -135,6 +134,54 @@ public static partial class HttpApi
         }
     }
 
+    /// <summary>The request record a streamed endpoint carries in its <c>Troupe-Request</c> header; null (and a rejection sent) when malformed.</summary>
+    static async Task<T?> RequestAsync<T>(HttpContext ctx) where T : class, ITroupeMessage
+    {
+        try
+        {
+            var header = ctx.Request.Headers["Troupe-Request"].FirstOrDefault() ?? throw new FormatException("the Troupe-Request header is missing");
+            return ProtocolJson.Deserialize(Convert.FromBase64String(header)) as T
+                ?? throw new FormatException($"the Troupe-Request header is not a {typeof(T).Name}");
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            await Line(ctx, CommandRejected.Invalid($"malformed request: {e.Message}"));
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A pull or a push: <see cref="ImageProgress"/> lines while it runs, then its result, or a
+    /// <see cref="CommandRejected"/> naming the registry's or the image's failure.
+    /// </summary>
+    static async Task TransferAsync<T>(HttpContext ctx, Func<T, IProgress<TransferProgress>, CancellationToken, Task<ITroupeMessage>> transfer)
+        where T : class, ITroupeMessage
+    {
+        ctx.Response.ContentType = "application/x-ndjson";
+        var ct = ctx.RequestAborted;
+        await ctx.Request.Body.CopyToAsync(Stream.Null, ct);
+        if (await RequestAsync<T>(ctx) is not { } request) return;
+        var lines = Channel.CreateUnbounded<TransferProgress>(new UnboundedChannelOptions { SingleReader = true });
+        var work = Task.Run(async () =>
+        {
+            try { return await transfer(request, new ChannelProgress<TransferProgress>(lines.Writer), ct); }
+            finally { lines.Writer.TryComplete(); }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var p in lines.Reader.ReadAllAsync(CancellationToken.None))
+                if (!ct.IsCancellationRequested) await Line(ctx, new ImageProgress(p.Id, p.Status, p.Current, p.Total));
+            ITroupeMessage last;
+            try { last = await work; }
+            catch (RegistryException e) { last = new CommandRejected(e.NotFound ? "NotFound" : "Unavailable", e.Message); }
+            catch (KeyNotFoundException e) { last = new CommandRejected("NotFound", e.Message); }
+            catch (Exception e) when (e is InvalidDataException or FormatException) { last = CommandRejected.Invalid(e.Message); }
+            catch (IOException e) { last = new CommandRejected("Unavailable", e.Message); }
+            if (!ct.IsCancellationRequested) await Line(ctx, last);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+    }
+
     /// <summary>One message of a streamed reply, newline-terminated, flushed so the client sees it now.</summary>
     static async Task Line(HttpContext ctx, ITroupeMessage m)
     {
@@ -145,8 +192,8 @@ public static partial class HttpApi
     }
 
     /// <summary>Progress reported synchronously into a channel (<see cref="Progress{T}"/> would post to the thread pool and reorder).</summary>
-    sealed class Progress(ChannelWriter<string> writer) : IProgress<string>
+    sealed class ChannelProgress<T>(ChannelWriter<T> writer) : IProgress<T>
     {
-        public void Report(string value) => writer.TryWrite(value);
+        public void Report(T value) => writer.TryWrite(value);
     }
 }

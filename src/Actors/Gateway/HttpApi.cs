@@ -81,7 +81,7 @@ public static partial class HttpApi
                 await Follow(ctx, gateway, settings, request with { Tail = 0 }, log.Path);
         });
 
-        MapImages(app, images, imageBuilder);
+        MapImages(app, images, imageBuilder, new RegistryClient());
 
         await app.StartAsync();
         return app;

@@ -41,3 +41,33 @@ public sealed record RemoveImage(string Reference, bool Force = false) : ITroupe
 /// system becomes a one-layer image. Replies <see cref="CommandAccepted"/> with the image's digest.
 /// </summary>
 public sealed record ImportRootfs(string TarPath, string Reference) : ITroupeMessage;
+
+/// <summary>
+/// <c>troupe pull IMAGE</c>: the node fetches the image from its registry (OCI distribution API) into its store.
+/// Over HTTP this is <c>POST /v1/images/pull</c> with the record in the <c>Troupe-Request</c> header (base64 of its
+/// JSON) and an empty body; the reply is newline-separated messages: <see cref="ImageProgress"/> lines, then one
+/// <see cref="ImagePulled"/> or <see cref="CommandRejected"/> (<c>NotFound</c>: no such repository or tag;
+/// <c>Unavailable</c>: the registry cannot be reached or failed; <c>Invalid</c>: a malformed reference or image).
+/// </summary>
+public sealed record PullImage(string Reference) : ITroupeMessage;
+
+/// <summary>
+/// <c>troupe push IMAGE</c>: the node uploads the image to the registry its name points at
+/// (<c>localhost:5000/app:1</c>). <c>POST /v1/images/push</c>, answered as <see cref="PullImage"/> is, ending with
+/// <see cref="ImagePushed"/>.
+/// </summary>
+public sealed record PushImage(string Reference) : ITroupeMessage;
+
+/// <summary>
+/// One step of a pull or push, as docker's progress lines: <c>Id</c> a layer's short digest (empty for a line about
+/// the whole image), <c>Status</c> docker's words (<c>Pulling fs layer</c>, <c>Downloading</c>, <c>Pull complete</c>,
+/// <c>Pushed</c>, <c>Layer already exists</c>, <c>Digest: …</c>), <c>Current</c> and <c>Total</c> bytes while a
+/// blob moves.
+/// </summary>
+public sealed record ImageProgress(string Id, string Status, long Current = 0, long Total = 0) : ITroupeMessage;
+
+/// <summary>A pull finished: the reference now tagged, the registry's digest for it, and whether anything changed.</summary>
+public sealed record ImagePulled(string Reference, string Digest, bool Updated) : ITroupeMessage;
+
+/// <summary>A push finished: the reference pushed, its manifest digest and the manifest's size.</summary>
+public sealed record ImagePushed(string Reference, string Digest, long Size) : ITroupeMessage;

@@ -99,3 +99,96 @@ internal static class ImportCommand
         return 0;
     }
 }
+
+/// <summary>
+/// <c>troupe pull IMAGE</c> and <c>troupe push IMAGE</c>: the node speaks the OCI distribution API to the registry
+/// the name points at (<c>localhost:5000/app:1</c>; a bare name is Docker Hub). On a terminal each layer's line
+/// updates in place, as docker's; otherwise only the summary lines are printed (docker's <c>Digest:</c> and
+/// <c>Status:</c>, then the reference for a pull; the digest line for a push). <c>-q</c> prints the reference only.
+/// </summary>
+internal static class TransferCommands
+{
+    static readonly Flag[] Flags = [Common.Help, Flag.Bool("quiet", "-q", "--quiet"), Flag.Bool("all-tags", "-a", "--all-tags"), Flag.Value("platform", "--platform")];
+
+    public static int Pull(ShellContext ctx, IReadOnlyList<string> argv) => Run(ctx, argv, "pull");
+
+    public static int Push(ShellContext ctx, IReadOnlyList<string> argv) => Run(ctx, argv, "push");
+
+    static int Run(ShellContext ctx, IReadOnlyList<string> argv, string verb)
+    {
+        var a = Args.Parse(argv, 0, Flags);
+        if (Common.HelpWanted(ctx, a, $"{verb} [-q] NAME[:TAG]")) return 0;
+        if (a.Positionals.Count != 1) throw ShellException.Usage($"\"troupe {verb}\" requires exactly 1 argument: troupe {verb} [-q] NAME[:TAG]");
+        if (a.Has("all-tags")) throw ShellException.Usage($"{verb} --all-tags is not supported yet: name one tag");
+        if (a.Get("platform") is { } platform && platform != "linux/amd64" && platform != $"linux/{System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}")
+            throw ShellException.Usage($"--platform {platform}: this node runs only its own platform");
+        var reference = a.Positionals[0];
+        Common.CheckReference(reference, "reference");
+        ITroupeMessage request = verb == "pull" ? new PullImage(reference) : new PushImage(reference);
+        var live = ctx.IsTerminal && !a.Has("quiet") ? new LiveLines(ctx.Out) : null;
+        var summary = new List<string>();
+        var outcome = ctx.Client.Upload($"/v1/images/{verb}", request, new MemoryStream(), m =>
+        {
+            if (m is not ImageProgress p) return;
+            if (live is not null) live.Show(p);
+            else if (p.Id.Length == 0 && (p.Status.StartsWith("Digest: ", StringComparison.Ordinal) || p.Status.StartsWith("Status: ", StringComparison.Ordinal)
+                         || p.Status.Contains(": digest: ", StringComparison.Ordinal)))
+                summary.Add(p.Status);
+        });
+        switch (outcome)
+        {
+            case ImagePulled pulled:
+                if (!a.Has("quiet")) foreach (var line in summary) ctx.Out.WriteLine(line);
+                ctx.Out.WriteLine(pulled.Reference);
+                return 0;
+            case ImagePushed:
+                if (!a.Has("quiet")) foreach (var line in summary) ctx.Out.WriteLine(line);
+                return 0;
+            case CommandRejected r:
+                throw ShellException.User(r.Reason);
+            default:
+                throw ShellException.User($"the node answered {outcome.GetType().Name}, which the shell did not expect");
+        }
+    }
+
+    /// <summary>docker's terminal display: one line per layer, rewritten in place as its status changes.</summary>
+    sealed class LiveLines(TextWriter output)
+    {
+        readonly List<string> _ids = [];
+
+        public void Show(ImageProgress p)
+        {
+            var text = p.Total > 0 && p.Status is "Downloading" or "Pushing"
+                ? $"{p.Status} {Size(p.Current)}/{Size(p.Total)}"
+                : p.Status;
+            if (p.Id.Length == 0)
+            {
+                output.WriteLine(text);
+                _ids.Clear();
+                output.Flush();
+                return;
+            }
+            var row = _ids.IndexOf(p.Id);
+            if (row < 0)
+            {
+                _ids.Add(p.Id);
+                output.WriteLine($"{p.Id}: {text}");
+            }
+            else
+            {
+                var up = _ids.Count - row;
+                // up to the layer's row, rewrite it, back down
+                output.Write($"\x1b[{up}A\r\x1b[2K{p.Id}: {text}\r\x1b[{up}B");
+            }
+            output.Flush();
+        }
+
+        static string Size(long bytes) => bytes switch
+        {
+            >= 1 << 30 => $"{bytes / (double)(1 << 30):0.##}GB",
+            >= 1 << 20 => $"{bytes / (double)(1 << 20):0.##}MB",
+            >= 1 << 10 => $"{bytes / (double)(1 << 10):0.##}kB",
+            _ => $"{bytes}B",
+        };
+    }
+}

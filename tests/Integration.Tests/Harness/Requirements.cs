@@ -26,6 +26,10 @@ public static class Requirements
 
     public static void Root() => Need(IsRoot, "needs root");
 
+    /// <summary>A program from a Debian package: <paramref name="package"/> names what to install.</summary>
+    public static void Tool(string tool, string package) =>
+        Need(Which(tool) is not null, $"needs {tool} (apt-get install -y {package})");
+
     private static void Need(bool ok, string reason)
     {
         if (ok) return;
