@@ -37,6 +37,7 @@ public static class Cli
         "stop" => StopCommand.Run,
         "kill" => KillCommand.Run,
         "rm" => RmCommand.Run,
+        "exec" => ExecCommand.Run,
         "pull" => TransferCommands.Pull,
         "push" => TransferCommands.Push,
         _ => null,
@@ -45,7 +46,7 @@ public static class Cli
     /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
     static readonly string[] Planned =
     [
-        "shell", "wait", "set", "rollout", "exec", "compose", "chaos",
+        "shell", "wait", "set", "rollout", "compose", "chaos",
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null) =>
@@ -140,6 +141,7 @@ public static class Cli
           delete KIND NAME | KIND/NAME | -f FILE
           scale deployment NAME --replicas N
           logs POD [-c CONTAINER] [-f] [--previous] [--tail N]
+          exec POD [-c CONTAINER] -- CMD...   a process in a running container
 
         Images:
           images [-q] [-o json]             list the node's images
@@ -157,6 +159,7 @@ public static class Cli
           ps [-a] [-q]                      list containers (pods), docker's columns
           stop [-t SECS] NAME... | kill [-s SIG] NAME... | rm [-f] NAME...
           logs [-f] NAME                    as for pods
+          exec [-i] [-t] [-e K=V] [-w D] [-u U] NAME CMD... | exec POD [-c C] -- CMD...
 
         Kinds: deployments (deploy), replicasets (rs), pods (po), services (svc), endpoints (ep),
                configmaps (cm), namespaces (ns), nodes (no), events (ev)

@@ -26,6 +26,17 @@ public sealed class ShellContext
     /// </summary>
     public bool IsTerminal => _env is null && !Console.IsOutputRedirected && Env("TERM") is not (null or "dumb");
 
+    /// <summary>stdin (what <c>exec -i</c> sends): the console's, or what a spec gives.</summary>
+    public Stream Input => _input ??= _env is null ? Console.OpenStandardInput() : Stream.Null;
+
+    /// <summary>A spec's stdin.</summary>
+    public void UseInput(Stream input) => _input = input;
+
+    /// <summary>True when stdin is the real console's terminal (as <c>docker exec -it</c> requires).</summary>
+    public bool StdinIsTerminal => _env is null && !Console.IsInputRedirected;
+
+    Stream? _input;
+
     public TextWriter Out { get; }
     public TextWriter Err { get; }
     public TimeProvider Time { get; }

@@ -20,7 +20,7 @@ namespace Troupe.Actors.Gateway;
 public static partial class HttpApi
 {
     public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort, ILoggingAdapter log,
-        ImageStore images, ImageBuilder? imageBuilder)
+        ImageStore images, ImageBuilder? imageBuilder, Troupe.Runtime.Drivers.IContainerDriver? driver, string nodeName)
     {
         if (File.Exists(socketPath)) File.Delete(socketPath);
         var builder = WebApplication.CreateSlimBuilder();
@@ -82,6 +82,7 @@ public static partial class HttpApi
         });
 
         MapImages(app, images, imageBuilder, new RegistryClient());
+        MapExec(app, gateway, settings, driver, nodeName);
 
         await app.StartAsync();
         return app;

@@ -131,7 +131,7 @@ public static class Program
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 
         var socket = Path.Combine(home, "troupe.sock");
-        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, log, images, builder);
+        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, log, images, builder, driver, nodeName);
 
         TroupeHome.WriteNodeFile(home, new NodeFile(Environment.ProcessId, $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}",
             options.ApiPort is { } a ? $"127.0.0.1:{a}" : null, socket, nodeName, driverName));

@@ -71,3 +71,26 @@ public sealed record ImagePulled(string Reference, string Digest, bool Updated) 
 
 /// <summary>A push finished: the reference pushed, its manifest digest and the manifest's size.</summary>
 public sealed record ImagePushed(string Reference, string Digest, long Size) : ITroupeMessage;
+
+/// <summary>
+/// <c>troupe exec [-i] [-t] POD [-c C] CMD...</c>: run a process in a running container of the pod (the first
+/// container when <c>Container</c> is null). Over HTTP: <c>POST /v1/exec</c>, the record in the <c>Troupe-Request</c>
+/// header (base64 of its JSON); with <c>Stdin</c> the request body (chunked, sent as it is typed) is the process's
+/// stdin. The reply is Docker's multiplexed stream: frames of an 8-byte header (stream id, three zero bytes, the
+/// payload's length as a big-endian uint32) and the payload; stream 1 is stdout, 2 stderr (with <c>Tty</c> all
+/// output is on 1), and the one frame of stream 3 closes the reply with the outcome, a JSON <see cref="ExecExited"/>
+/// or <see cref="CommandRejected"/> (<c>NotFound</c>: no such pod or container; <c>Conflict</c>: it is not running).
+/// </summary>
+public sealed record ExecInContainer(
+    string Namespace,
+    string Pod,
+    string? Container,
+    ImmutableArray<string> Command,
+    bool Stdin = false,
+    bool Tty = false,
+    ImmutableArray<string> Env = default,
+    string? WorkingDir = null,
+    string? User = null) : ITroupeMessage;
+
+/// <summary>An exec ended: the process's exit code (127 command not found, 126 not executable, as Docker).</summary>
+public sealed record ExecExited(int ExitCode) : ITroupeMessage;

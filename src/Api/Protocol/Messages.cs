@@ -36,6 +36,8 @@ namespace Troupe.Api.Protocol;
 [JsonDerivedType(typeof(ImageProgress), nameof(ImageProgress))]
 [JsonDerivedType(typeof(ImagePulled), nameof(ImagePulled))]
 [JsonDerivedType(typeof(ImagePushed), nameof(ImagePushed))]
+[JsonDerivedType(typeof(ExecInContainer), nameof(ExecInContainer))]
+[JsonDerivedType(typeof(ExecExited), nameof(ExecExited))]
 [JsonDerivedType(typeof(Ping), nameof(Ping))]
 [JsonDerivedType(typeof(Pong), nameof(Pong))]
 [JsonDerivedType(typeof(ShutdownNode), nameof(ShutdownNode))]

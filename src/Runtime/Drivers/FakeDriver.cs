@@ -74,6 +74,21 @@ public sealed class FakeDriver : IContainerDriver
             ? e.Exit.Task.WaitAsync(ct)
             : Task.FromException<ContainerExit>(new RuntimeInvocationException($"no container {id}"));
 
+    /// <summary>
+    /// The fake runs no process: <c>exit N</c> returns N, <c>missing</c> 127, anything else prints its arguments and
+    /// returns 0. A container that is not running refuses, as runc does.
+    /// </summary>
+    public async Task<int> ExecAsync(string id, ContainerExec exec, CancellationToken ct = default)
+    {
+        if (!_attempts.TryGetValue(id, out var e) || e.Exit.Task.IsCompleted) throw new RuntimeInvocationException($"container {id} is not running");
+        var a = exec.Args;
+        if (a.IsDefaultOrEmpty) throw new ArgumentException("exec needs a command", nameof(exec));
+        if (a[0] == "missing") return 127;
+        if (a[0] == "exit" && a.Length > 1 && int.TryParse(a[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var code)) return code;
+        await exec.Stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(string.Join(' ', a) + "\n"), ct);
+        return 0;
+    }
+
     /// <inheritdoc />
     public Task KillAsync(string id, int signal)
     {

@@ -40,6 +40,31 @@ public interface IContainerDriver
     /// what a restarted node adopts (running) or cleans up (stopped, unknown).
     /// </summary>
     Task<IReadOnlyList<ContainerRecord>> ListAsync();
+
+    /// <summary>
+    /// Run another process in the running container <paramref name="id"/> (<c>docker exec</c>, <c>kubectl exec</c>,
+    /// exec probes): in its namespaces and cgroup, as its user, with its environment plus <see cref="ContainerExec.Env"/>.
+    /// Returns the process's exit code; 127 when the command is not found and 126 when it cannot be invoked (Docker's
+    /// codes). Cancelling kills the process. Throws <see cref="RuntimeInvocationException"/> when the container is not
+    /// running or the runtime fails.
+    /// </summary>
+    Task<int> ExecAsync(string id, ContainerExec exec, CancellationToken ct = default);
+}
+
+/// <summary>
+/// A process to run in a running container. <c>Stdin</c> is copied to it until it ends (null: none, the process reads
+/// end-of-file); its output goes to <c>Stdout</c> and <c>Stderr</c> (one stream, <c>Stdout</c>, with <c>Tty</c>: a
+/// terminal merges them, and turns <c>\n</c> into <c>\r\n</c>).
+/// </summary>
+public sealed record ContainerExec(ImmutableArray<string> Args, Stream Stdout, Stream Stderr)
+{
+    public ImmutableArray<string> Env { get; init; } = ImmutableArray<string>.Empty;
+    /// <summary>Working directory inside the container; null: the container's own.</summary>
+    public string? WorkingDir { get; init; }
+    /// <summary><c>UID[:GID]</c>; null: the container's user.</summary>
+    public string? User { get; init; }
+    public bool Tty { get; init; }
+    public Stream? Stdin { get; init; }
 }
 
 /// <summary>

@@ -29,9 +29,12 @@ public sealed class ProcessDriver : IContainerDriver
     private readonly ConcurrentDictionary<string, Attempt> _attempts = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
 
-    private sealed class Attempt(int pid, long? startTime)
+    private sealed class Attempt(int pid, long? startTime, IReadOnlyList<string>? env = null, string? cwd = null)
     {
         public readonly int Pid = pid;
+        /// <summary>What an exec runs with: the attempt's environment and working directory (null after adoption).</summary>
+        public readonly IReadOnlyList<string>? Env = env;
+        public readonly string? Cwd = cwd;
         public readonly long? StartTime = startTime;
         public readonly TaskCompletionSource<ContainerExit> Exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -106,7 +109,7 @@ public sealed class ProcessDriver : IContainerDriver
             }
             p.StandardInput.Close();
             var startedAt = DateTimeOffset.UtcNow;
-            var attempt = new Attempt(p.Id, Processes.StartTime(p.Id));
+            var attempt = new Attempt(p.Id, Processes.StartTime(p.Id), env, cwd);
             _attempts[id] = attempt;
             await WriteProcessJsonAsync(dir, attempt, startedAt, launch);
             var pumps = Task.WhenAll(log.PumpAsync("stdout", p.StandardOutput), log.PumpAsync("stderr", p.StandardError));
@@ -127,6 +130,34 @@ public sealed class ProcessDriver : IContainerDriver
             return new StartedContainer(id, attempt.Pid, startedAt);
         }
         finally { gate.Release(); }
+    }
+
+    /// <summary>A host process (no isolation, as the container), with the container's environment and working directory.</summary>
+    public async Task<int> ExecAsync(string id, ContainerExec exec, CancellationToken ct = default)
+    {
+        ValidateId(id);
+        if (exec.Args.IsDefaultOrEmpty) throw new ArgumentException("exec needs a command", nameof(exec));
+        if (!_attempts.TryGetValue(id, out var a) || a.Exit.Task.IsCompleted || a.Env is null)
+            throw new RuntimeInvocationException($"container {id} is not running");
+        var env = a.Env.Concat(exec.Env).ToList();
+        var path = env.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..] ?? "/usr/bin:/bin";
+        var cwd = exec.WorkingDir is { } w && Directory.Exists(w) ? w : a.Cwd ?? "/";
+        string exe;
+        try { exe = Resolve(exec.Args[0], path, cwd, id); }
+        catch (ContainerStartException e)
+        {
+            await exec.Stderr.WriteAsync(System.Text.Encoding.UTF8.GetBytes(e.Message + "\n"), ct);
+            return e.ExitCode;
+        }
+        var psi = new ProcessStartInfo(exe) { WorkingDirectory = cwd };
+        foreach (var arg in exec.Args.Skip(1)) psi.ArgumentList.Add(arg);
+        psi.Environment.Clear();
+        foreach (var kv in env)
+        {
+            var eq = kv.IndexOf('=');
+            if (eq > 0) psi.Environment[kv[..eq]] = kv[(eq + 1)..];
+        }
+        return await Oci.ExecProcess.RunAsync(psi, exec, ct);
     }
 
     private static string Resolve(string argv0, string path, string cwd, string id)

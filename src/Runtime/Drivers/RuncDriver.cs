@@ -245,6 +245,51 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
     }
 
     /// <inheritdoc />
+    public async Task<int> ExecAsync(string id, ContainerExec exec, CancellationToken ct = default)
+    {
+        ValidateId(id);
+        if (exec.Args.IsDefaultOrEmpty) throw new ArgumentException("exec needs a command", nameof(exec));
+        var state = await _runc.StateAsync(id);
+        if (state is not { Status: "running" })
+            throw new RuntimeInvocationException($"container {id} is not running{(state is null ? "" : $" ({state.Status})")}");
+        var log = Path.Combine(Path.GetTempPath(), $"troupe-exec-{Guid.NewGuid():N}.json");
+        var argv = new List<string> { _runc.Path, "--root", _runc.Root, "--log", log, "--log-format", "json", "exec" };
+        if (exec.Tty) argv.Add("--tty");
+        if (exec.WorkingDir is { } cwd) argv.AddRange(["--cwd", cwd]);
+        if (exec.User is { } user) argv.AddRange(["--user", user]);
+        foreach (var e in exec.Env) argv.AddRange(["--env", e]);
+        argv.Add(id);
+        argv.AddRange(exec.Args);
+        System.Diagnostics.ProcessStartInfo psi;
+        if (exec.Tty)
+        {
+            // runc's foreground --tty proxies the container's terminal through its own, which must be one: util-linux
+            // `script` gives runc a pseudo-terminal (not echoing, exit code passed on) over our pipes
+            psi = new System.Diagnostics.ProcessStartInfo(File.Exists("/usr/bin/script") ? "/usr/bin/script" : "script");
+            foreach (var a in new[] { "-q", "-e", "-E", "never", "-c", string.Join(' ', argv.Select(ShellQuote)), "/dev/null" }) psi.ArgumentList.Add(a);
+        }
+        else
+        {
+            psi = new System.Diagnostics.ProcessStartInfo(argv[0]);
+            foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
+        }
+        try
+        {
+            var code = await ExecProcess.RunAsync(psi, exec, ct, holdStdin: exec.Tty);
+            if (code != 255 || !File.Exists(log)) return code;
+            // 255 is also what runc answers when it could not start the process: its log says which
+            var failure = File.ReadLines(log).Select(l => l.Contains("\"level\":\"error\"", StringComparison.Ordinal) ? l : null).LastOrDefault(l => l is not null);
+            if (failure is null || !failure.Contains("exec failed", StringComparison.Ordinal)) return code;
+            if (failure.Contains("executable file not found", StringComparison.Ordinal) || failure.Contains("no such file or directory", StringComparison.Ordinal)) return 127;
+            if (failure.Contains("permission denied", StringComparison.Ordinal) || failure.Contains("is a directory", StringComparison.Ordinal)) return 126;
+            throw new RuntimeInvocationException($"runc exec {id}: {System.Text.Json.JsonDocument.Parse(failure).RootElement.GetProperty("msg").GetString()}");
+        }
+        finally { File.Delete(log); }
+    }
+
+    private static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    /// <inheritdoc />
     public async Task KillAsync(string id, int signal)
     {
         ValidateId(id);

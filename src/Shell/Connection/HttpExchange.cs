@@ -44,12 +44,42 @@ internal sealed class HttpExchange : IDisposable
             for (var off = 0; off < n;) off += _socket.Send(buf, off, n - off, SocketFlags.None);
     }
 
+    /// <summary>
+    /// Sends the head of a request whose body follows in chunks (<see cref="WriteChunk"/>, then <see cref="EndChunks"/>),
+    /// written from another thread while this one reads the response: stdin of an exec.
+    /// </summary>
+    public void SendChunkedHead(string method, string target, string contentType, IReadOnlyList<(string Name, string Value)> headers)
+    {
+        var head = Head(method, target, -1, contentType, headers);
+        for (var sent = 0; sent < head.Length;) sent += _socket.Send(head, sent, head.Length - sent, SocketFlags.None);
+    }
+
+    public void WriteChunk(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        var prefix = Encoding.ASCII.GetBytes($"{data.Length:x}\r\n");
+        var all = new byte[prefix.Length + data.Length + 2];
+        prefix.CopyTo(all, 0);
+        data.CopyTo(all.AsSpan(prefix.Length));
+        all[^2] = (byte)'\r';
+        all[^1] = (byte)'\n';
+        for (var sent = 0; sent < all.Length;) sent += _socket.Send(all, sent, all.Length - sent, SocketFlags.None);
+    }
+
+    public void EndChunks()
+    {
+        var end = "0\r\n\r\n"u8.ToArray();
+        for (var sent = 0; sent < end.Length;) sent += _socket.Send(end, sent, end.Length - sent, SocketFlags.None);
+    }
+
+    /// <summary>The head; a negative <paramref name="length"/> announces a chunked body.</summary>
     static byte[] Head(string method, string target, long length, string? contentType, IReadOnlyList<(string Name, string Value)>? headers)
     {
         var head = new StringBuilder(160)
             .Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\nHost: troupe\r\nConnection: close\r\n");
         if (contentType is not null) head.Append("Content-Type: ").Append(contentType).Append("\r\n");
-        if (method == "POST" || length > 0) head.Append("Content-Length: ").Append(length).Append("\r\n");
+        if (length < 0) head.Append("Transfer-Encoding: chunked\r\n");
+        else if (method == "POST" || length > 0) head.Append("Content-Length: ").Append(length).Append("\r\n");
         foreach (var (name, value) in headers ?? []) head.Append(name).Append(": ").Append(value).Append("\r\n");
         head.Append("\r\n");
         return Encoding.ASCII.GetBytes(head.ToString());

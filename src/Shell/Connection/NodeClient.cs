@@ -144,6 +144,63 @@ public sealed class NodeClient
         }
     }
 
+    /// <summary>
+    /// <c>POST /v1/exec</c>: <paramref name="stdin"/> (when given) is sent as it is read, on its own thread, while the
+    /// output frames go to <paramref name="onOutput"/> (stream 1 stdout, 2 stderr). Returns the outcome frame's message.
+    /// </summary>
+    public ITroupeMessage Exec(ExecInContainer request, System.IO.Stream? stdin, Action<byte, ReadOnlySpan<byte>> onOutput)
+    {
+        using var x = Open(System.Threading.Timeout.InfiniteTimeSpan);
+        try
+        {
+            var header = Convert.ToBase64String(ProtocolJson.SerializeToUtf8(request));
+            if (stdin is null) x.Send("POST", "/v1/exec", System.IO.Stream.Null, 0, "application/octet-stream", [("Troupe-Request", header)]);
+            else
+            {
+                x.SendChunkedHead("POST", "/v1/exec", "application/octet-stream", [("Troupe-Request", header)]);
+                var pump = new Thread(() =>
+                {
+                    var buf = new byte[16 << 10];
+                    try
+                    {
+                        for (int n; (n = stdin.Read(buf, 0, buf.Length)) > 0;) x.WriteChunk(buf.AsSpan(0, n));
+                        x.EndChunks();
+                    }
+                    catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
+                }) { IsBackground = true, Name = "exec-stdin" };
+                pump.Start();
+            }
+            x.ReadHead();
+            if (x.Status != 200) throw ShellException.User($"the node refused the exec (HTTP {x.Status}): {OneLine(Encoding.UTF8.GetString(x.ReadBody()))}");
+            var pending = new MemoryStream();
+            ITroupeMessage? outcome = null;
+            while (outcome is null && x.ReadBodyPiece() is { Count: > 0 } piece)
+            {
+                pending.Write(piece.AsSpan());
+                var data = pending.GetBuffer().AsSpan(0, (int)pending.Length);
+                var used = 0;
+                while (data.Length - used >= 8)
+                {
+                    var size = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.Slice(used + 4, 4));
+                    if (data.Length - used - 8 < size) break;
+                    var stream = data[used];
+                    var payload = data.Slice(used + 8, size);
+                    if (stream == 3) outcome = ProtocolJson.Deserialize(payload.ToArray());
+                    else onOutput(stream, payload);
+                    used += 8 + size;
+                }
+                var rest = data[used..].ToArray();
+                pending.SetLength(0);
+                pending.Write(rest);
+            }
+            return outcome ?? throw ShellException.User("the node ended the exec without its exit code");
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+        }
+    }
+
     /// <summary><c>GET</c>s a binary stream (an image tarball) into <paramref name="output"/>. Returns the status and, for a failure, the node's reason.</summary>
     public (int Status, string? Error) Download(string target, Stream output)
     {

@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using Akka.Actor;
+using Troupe.Actors.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Troupe.Api.Objects;
+using Troupe.Api.Protocol;
+using Troupe.Runtime.Drivers;
+
+namespace Troupe.Actors.Gateway;
+
+/// <summary>
+/// <c>POST /v1/exec</c>: a process in a running container, its stdin from the request body as it arrives, its
+/// output back in Docker's multiplexed frames (see <see cref="ExecInContainer"/>), the outcome in the last frame.
+/// </summary>
+public static partial class HttpApi
+{
+    const byte StdoutFrame = 1, StderrFrame = 2, OutcomeFrame = 3;
+
+    static void MapExec(WebApplication app, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName)
+    {
+        app.MapPost("/v1/exec", async (HttpContext ctx) =>
+        {
+            ctx.Response.ContentType = "application/vnd.docker.multiplexed-stream";
+            var frames = new FrameWriter(ctx.Response.Body);
+            ITroupeMessage outcome;
+            try { outcome = await ExecAsync(ctx, gateway, settings, driver, nodeName, frames); }
+            catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { return; }
+            await frames.WriteAsync(OutcomeFrame, ProtocolJson.SerializeToUtf8(outcome), CancellationToken.None);
+        });
+    }
+
+    static async Task<ITroupeMessage> ExecAsync(HttpContext ctx, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName, FrameWriter frames)
+    {
+        ExecInContainer request;
+        try
+        {
+            var header = ctx.Request.Headers["Troupe-Request"].FirstOrDefault() ?? throw new FormatException("the Troupe-Request header is missing");
+            request = ProtocolJson.Deserialize(Convert.FromBase64String(header)) as ExecInContainer
+                ?? throw new FormatException("the Troupe-Request header is not an ExecInContainer");
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            return CommandRejected.Invalid($"malformed request: {e.Message}");
+        }
+        if (request.Command.IsDefaultOrEmpty) return CommandRejected.Invalid("exec needs a command");
+        if (driver is null) return CommandRejected.Invalid("this node runs no workloads");
+        var found = await gateway.Ask<ITroupeMessage>(new GetObjects("Pod", request.Namespace, request.Pod), settings.AskTimeout);
+        if (found is not ObjectList { Items: [Pod pod, ..] })
+            return found is ObjectList ? CommandRejected.NotFound($"pods \"{request.Pod}\" not found") : found;
+        var name = request.Container ?? pod.Spec.Containers.FirstOrDefault()?.Name;
+        if (name is null || pod.Spec.Containers.All(c => c.Name != name))
+            return CommandRejected.NotFound($"container {request.Container} is not valid for pod {request.Pod}");
+        var status = pod.Status.ContainerStatuses.FirstOrDefault(s => s.Name == name);
+        var cid = status?.ContainerID ?? "";
+        var sep = cid.IndexOf("://", StringComparison.Ordinal);
+        if (status?.State.Running is null || sep < 0)
+            return new CommandRejected("Conflict", $"container {name} of pod {request.Pod} is not running");
+        // a pod of another node is exec'd on that node (multi-node: the API forwards there); here, only our own
+        if (pod.Spec.NodeName is { } node && node != nodeName)
+            return new CommandRejected("Unavailable", $"pod {request.Pod} runs on node {node}; run exec against that node (--cluster)");
+
+        var exec = new ContainerExec(request.Command, frames.Stream(StdoutFrame), frames.Stream(request.Tty ? StdoutFrame : StderrFrame))
+        {
+            Env = request.Env.IsDefault ? [] : request.Env,
+            WorkingDir = request.WorkingDir,
+            User = request.User,
+            Tty = request.Tty,
+            Stdin = request.Stdin ? ctx.Request.Body : null,
+        };
+        // an interactive session may type nothing for minutes: Kestrel's minimum upload rate must not end it
+        if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+        try
+        {
+            var code = await driver.ExecAsync(cid[(sep + 3)..], exec, ctx.RequestAborted);
+            return new ExecExited(code);
+        }
+        catch (RuntimeInvocationException e) when (!ctx.RequestAborted.IsCancellationRequested)
+        {
+            return new CommandRejected("Conflict", e.Message);
+        }
+        catch (ContainerStartException e)
+        {
+            await frames.WriteAsync(StderrFrame, System.Text.Encoding.UTF8.GetBytes(e.Message + "\n"), CancellationToken.None);
+            return new ExecExited(e.ExitCode);
+        }
+    }
+
+    /// <summary>Docker's multiplexed framing over one response body; writes from the stdout and stderr pumps never interleave.</summary>
+    sealed class FrameWriter(Stream body)
+    {
+        readonly SemaphoreSlim _lock = new(1, 1);
+
+        public async Task WriteAsync(byte stream, ReadOnlyMemory<byte> payload, CancellationToken ct)
+        {
+            var header = new byte[8];
+            header[0] = stream;
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), (uint)payload.Length);
+            await _lock.WaitAsync(ct);
+            try
+            {
+                await body.WriteAsync(header, ct);
+                await body.WriteAsync(payload, ct);
+                await body.FlushAsync(ct);
+            }
+            finally { _lock.Release(); }
+        }
+
+        public Stream Stream(byte id) => new FrameStream(this, id);
+    }
+
+    sealed class FrameStream(FrameWriter writer, byte id) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            writer.WriteAsync(id, buffer.AsMemory(offset, count).ToArray(), ct);
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) =>
+            await writer.WriteAsync(id, buffer.ToArray(), ct);
+    }
+}
