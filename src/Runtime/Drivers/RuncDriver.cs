@@ -267,6 +267,7 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
             // `script` gives runc a pseudo-terminal (not echoing, exit code passed on) over our pipes
             psi = new System.Diagnostics.ProcessStartInfo(File.Exists("/usr/bin/script") ? "/usr/bin/script" : "script");
             foreach (var a in new[] { "-q", "-e", "-E", "never", "-c", string.Join(' ', argv.Select(ShellQuote)), "/dev/null" }) psi.ArgumentList.Add(a);
+            psi.Environment["SHELL"] = "/bin/sh"; // script runs the command line with $SHELL -c: quoted for sh
         }
         else
         {

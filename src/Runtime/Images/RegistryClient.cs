@@ -23,7 +23,7 @@ public sealed class RegistryClient : IDisposable
 
     readonly HttpClient _http;
     readonly HashSet<string> _insecure;
-    readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
 
     public RegistryClient(IEnumerable<string>? insecureRegistries = null, TimeSpan? timeout = null)
     {

@@ -53,6 +53,10 @@ public sealed class ScriptedDriver : IContainerDriver
     public Task<ContainerExit> WaitAsync(string id, CancellationToken ct = default) =>
         _entries.TryGetValue(id, out var e) ? e.Exit.Task.WaitAsync(ct) : throw new RuntimeInvocationException($"no container {id}");
 
+    /// <summary>These specs exec nothing: a call is a bug in the spec.</summary>
+    public Task<int> ExecAsync(string id, ContainerExec exec, CancellationToken ct = default) =>
+        Task.FromException<int>(new RuntimeInvocationException($"the scripted driver runs no exec ({id})"));
+
     public Task KillAsync(string id, int signal)
     {
         Kills.Enqueue((id, signal));
