@@ -31,8 +31,9 @@ internal static class ExecCommand
         if (split < argv.Count && argv[split] != "--")
         {
             // kubectl's form: exec POD -c C -- CMD (flags after the pod, the command after --)
+            // (only when what follows the pod is a flag or the --: `exec box sh -c 'x' -- y` keeps its -- for sh)
             var dashes = argv.Skip(split + 1).ToList().IndexOf("--");
-            if (dashes >= 0)
+            if (dashes == 0 || dashes > 0 && argv[split + 1].StartsWith('-'))
             {
                 flags.AddRange(argv.Skip(split + 1).Take(dashes));
                 argv = [.. argv.Take(split + 1), .. argv.Skip(split + 2 + dashes)];

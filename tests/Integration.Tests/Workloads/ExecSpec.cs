@@ -39,6 +39,8 @@ public sealed class ExecSpec(NodeFixture node, ITestOutputHelper output) : IClas
         // -e, -w, -u and everything after the name is the command's, flags included
         Assert.Equal("1 /tmp 1000:1001", cli.Expect(0, "exec", "-e", "X=1", "-w", "/tmp", "-u", "1000:1001", "box", "sh", "-c", "echo $X $(pwd) $(id -u):$(id -g)").Stdout.Trim());
         Assert.Matches(@"(?m)^d[rwxtT-]{9}.* tmp$", cli.Expect(0, "exec", "box", "ls", "-l", "/").Stdout);
+        // a -- inside docker's form is the command's own
+        Assert.Equal("-- x", cli.Expect(0, "exec", "box", "sh", "-c", "echo \"$@\"", "sh", "--", "x").Stdout.Trim());
 
         // -i: stdin reaches the process and its end ends it
         Assert.Equal("piped in\nsecond line", cli.RunWithStdin("piped in\nsecond line\n", Long, "exec", "-i", "box", "cat").Stdout.TrimEnd());
