@@ -32,17 +32,8 @@ public static partial class HttpApi
 
     static async Task<ITroupeMessage> ExecAsync(HttpContext ctx, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName, FrameWriter frames)
     {
-        ExecInContainer request;
-        try
-        {
-            var header = ctx.Request.Headers["Troupe-Request"].FirstOrDefault() ?? throw new FormatException("the Troupe-Request header is missing");
-            request = ProtocolJson.Deserialize(Convert.FromBase64String(header)) as ExecInContainer
-                ?? throw new FormatException("the Troupe-Request header is not an ExecInContainer");
-        }
-        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
-        {
-            return CommandRejected.Invalid($"malformed request: {e.Message}");
-        }
+        var (parsed, malformed) = ParseRequest<ExecInContainer>(ctx);
+        if (parsed is not { } request) return malformed!;
         if (request.Command.IsDefaultOrEmpty) return CommandRejected.Invalid("exec needs a command");
         if (driver is null) return CommandRejected.Invalid("this node runs no workloads");
         var found = await gateway.Ask<ITroupeMessage>(new GetObjects("Pod", request.Namespace, request.Pod), settings.AskTimeout);

@@ -134,20 +134,27 @@ public static partial class HttpApi
         }
     }
 
-    /// <summary>The request record a streamed endpoint carries in its <c>Troupe-Request</c> header; null (and a rejection sent) when malformed.</summary>
-    static async Task<T?> RequestAsync<T>(HttpContext ctx) where T : class, ITroupeMessage
+    /// <summary>The request record a streamed endpoint carries in its <c>Troupe-Request</c> header, or why it is malformed.</summary>
+    static (T? Request, CommandRejected? Error) ParseRequest<T>(HttpContext ctx) where T : class, ITroupeMessage
     {
         try
         {
             var header = ctx.Request.Headers["Troupe-Request"].FirstOrDefault() ?? throw new FormatException("the Troupe-Request header is missing");
-            return ProtocolJson.Deserialize(Convert.FromBase64String(header)) as T
-                ?? throw new FormatException($"the Troupe-Request header is not a {typeof(T).Name}");
+            return (ProtocolJson.Deserialize(Convert.FromBase64String(header)) as T
+                ?? throw new FormatException($"the Troupe-Request header is not a {typeof(T).Name}"), null);
         }
         catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
         {
-            await Line(ctx, CommandRejected.Invalid($"malformed request: {e.Message}"));
-            return null;
+            return (null, CommandRejected.Invalid($"malformed request: {e.Message}"));
         }
+    }
+
+    /// <summary><see cref="ParseRequest{T}"/> for the ndjson endpoints: a malformed request is answered with one rejection line.</summary>
+    static async Task<T?> RequestAsync<T>(HttpContext ctx) where T : class, ITroupeMessage
+    {
+        var (request, error) = ParseRequest<T>(ctx);
+        if (error is not null) await Line(ctx, error);
+        return request;
     }
 
     /// <summary>
