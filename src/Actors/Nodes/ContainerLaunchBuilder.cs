@@ -39,14 +39,15 @@ public static class ContainerLaunchBuilder
             .Select(a => Expand(a, vars)).ToImmutableArray();
         if (args.IsEmpty)
             throw new ContainerStartException($"no command specified for container \"{container.Name}\" (the image has no ENTRYPOINT or CMD)", 127);
-        var (uidNum, gidNum) = ParseUser(image.User);
+        var annotations = pod.Metadata.Annotations;
+        var (uidNum, gidNum) = ResolveUser(annotations.TryGetValue(PodAnnotations.User, out var named) ? named : image.User, image.Layers);
         if (container.SecurityContext is { } sc)
         {
-            if (sc.RunAsUser is { } u) (uidNum, gidNum) = ((uint)u, sc.RunAsGroup is null ? (uint)u : gidNum);
+            // runAsUser alone: its primary group from the image's passwd, else 0 (as Docker and the kubelet do)
+            if (sc.RunAsUser is { } u) (uidNum, gidNum) = ResolveUser(u.ToString(CultureInfo.InvariantCulture), image.Layers);
             if (sc.RunAsGroup is { } g) gidNum = (uint)g;
         }
         var limits = container.Resources.Limits;
-        var annotations = pod.Metadata.Annotations;
         long? pids = annotations.TryGetValue(PodAnnotations.PidsLimit, out var pl)
             ? long.TryParse(pl, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
                 : throw new ContainerStartException($"annotation {PodAnnotations.PidsLimit}: \"{pl}\" is not a positive number", 125)
@@ -173,14 +174,14 @@ public static class ContainerLaunchBuilder
         return sb.ToString();
     }
 
-    /// <summary>The image's USER when numeric (<c>1000</c>, <c>1000:1000</c>); names are not resolved yet (root).</summary>
-    public static (uint Uid, uint Gid) ParseUser(string? user)
+    /// <summary>
+    /// The image's USER (or <c>run --user</c>'s name): numeric as it is, names from the image's /etc/passwd and
+    /// /etc/group, as Docker resolves them; a name the image does not have fails the start (125).
+    /// </summary>
+    public static (uint Uid, uint Gid) ResolveUser(string? user, ImmutableArray<string> layers)
     {
-        if (string.IsNullOrEmpty(user)) return (0, 0);
-        var p = user.Split(':', 2);
-        if (!uint.TryParse(p[0], NumberStyles.None, CultureInfo.InvariantCulture, out var u)) return (0, 0);
-        var g = p.Length > 1 && uint.TryParse(p[1], NumberStyles.None, CultureInfo.InvariantCulture, out var gg) ? gg : u;
-        return (u, g);
+        try { return Runtime.Images.ImageUser.Resolve(user, path => Runtime.Images.ImageUser.ReadFromLayers(layers, path)); }
+        catch (FormatException e) { throw new ContainerStartException(e.Message, 125); }
     }
 
     /// <summary>Signal number of an image's STOPSIGNAL (<c>SIGQUIT</c>, <c>QUIT</c>, <c>3</c>); SIGTERM when unset or unknown.</summary>

@@ -81,6 +81,8 @@ public static class PodAnnotations
 {
     public const string PidsLimit = "troupe.io/pids-limit";
     public const string Init = "troupe.io/init";
+    /// <summary>Set by <c>troupe run --user NAME[:GROUP]</c>: a user (or group) name, resolved in the image's /etc/passwd when the container starts.</summary>
+    public const string User = "troupe.io/user";
     /// <summary>Set by <c>troupe run</c> on the pods it makes: the command line as the user gave it, for <c>troupe ps</c>.</summary>
     public const string Command = "troupe.io/command";
 }

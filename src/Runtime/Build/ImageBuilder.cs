@@ -845,23 +845,12 @@ public sealed class ImageBuilder
 
         (int Uid, int Gid) ResolveUser(string root, string? user, int line)
         {
-            if (string.IsNullOrEmpty(user)) return (0, 0);
-            var colon = user.IndexOf(':');
-            var u = colon < 0 ? user : user[..colon];
-            var g = colon < 0 ? null : user[(colon + 1)..];
-            var passwd = ReadDb(root, "/etc/passwd");
-            int uid, gid;
-            if (int.TryParse(u, out uid))
-                gid = passwd.FirstOrDefault(f => f.Length > 3 && f[2] == u) is { } byId && int.TryParse(byId[3], out var pg) ? pg : 0;
-            else if (passwd.FirstOrDefault(f => f[0] == u && f.Length > 3) is { } entry && int.TryParse(entry[2], out uid) && int.TryParse(entry[3], out gid)) { }
-            else throw Fail(line, $"unable to find user {u}: no matching entries in passwd file");
-            if (g is not null)
+            try
             {
-                if (!int.TryParse(g, out gid))
-                    gid = ReadDb(root, "/etc/group").FirstOrDefault(f => f[0] == g && f.Length > 2) is { } ge && int.TryParse(ge[2], out var gg)
-                        ? gg : throw Fail(line, $"unable to find group {g}: no matching entries in group file");
+                var (uid, gid) = Images.ImageUser.Resolve(user, path => FsUtil.Resolve(root, path) is { } f && File.Exists(f) ? File.ReadAllText(f) : null);
+                return ((int)uid, (int)gid);
             }
-            return (uid, gid);
+            catch (FormatException e) { throw Fail(line, e.Message); }
         }
 
         /// <summary>--chown: like USER, but a lone numeric uid gives the same gid (as Docker).</summary>
@@ -870,13 +859,6 @@ public sealed class ImageBuilder
             var colon = chown.IndexOf(':');
             if (colon < 0 && int.TryParse(chown, out var only)) return (only, only);
             return ResolveUser(root, chown, line);
-        }
-
-        static List<string[]> ReadDb(string root, string path)
-        {
-            var file = FsUtil.Resolve(root, path);
-            if (file is null || !File.Exists(file)) return [];
-            return File.ReadAllLines(file).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(':')).ToList();
         }
 
         // ---- COPY / ADD -----------------------------------------------------------------------------------------

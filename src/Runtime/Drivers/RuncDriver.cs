@@ -256,7 +256,15 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
         var argv = new List<string> { _runc.Path, "--root", _runc.Root, "--log", log, "--log-format", "json", "exec" };
         if (exec.Tty) argv.Add("--tty");
         if (exec.WorkingDir is { } cwd) argv.AddRange(["--cwd", cwd]);
-        if (exec.User is { } user) argv.AddRange(["--user", user]);
+        if (exec.User is { } user)
+        {
+            // runc takes numbers only: names from the container's own passwd and group, as docker exec -u does
+            var root = Path.Combine(Bundle(id), "rootfs");
+            uint uid, gid;
+            try { (uid, gid) = Images.ImageUser.Resolve(user, p => Build.FsUtil.Resolve(root, p) is { } f && File.Exists(f) ? File.ReadAllText(f) : null); }
+            catch (FormatException e) { throw new RuntimeInvocationException(e.Message); }
+            argv.AddRange(["--user", $"{uid}:{gid}"]);
+        }
         foreach (var e in exec.Env) argv.AddRange(["--env", e]);
         argv.Add(id);
         argv.AddRange(exec.Args);

@@ -125,6 +125,8 @@ internal static class RunCommand
         var annotations = ImmutableSortedDictionary.CreateBuilder<string, string>();
         annotations[PodAnnotations.Command] = string.Join(' ', (a.Get("entrypoint") is { Length: > 0 } ep ? [ep, .. command] : command).Select(Quote));
         if (a.Has("init")) annotations[PodAnnotations.Init] = "true";
+        var (numericUser, namedUser) = a.Get("user") is { } u ? User(u) : (null, null);
+        if (namedUser is not null) annotations[PodAnnotations.User] = namedUser;
         if (a.Get("pids") is { } pids)
         {
             if (!long.TryParse(pids, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
@@ -168,7 +170,7 @@ internal static class RunCommand
             Ports = a.All("publish").Select(Publish).ToImmutableArray(),
             VolumeMounts = volumes.Select(v => v.Mount).ToImmutableArray(),
             Resources = new ResourceRequirements { Limits = limits.ToImmutable() },
-            SecurityContext = a.Get("user") is { } user ? User(user) : null,
+            SecurityContext = numericUser,
         };
         return new Pod
         {
@@ -272,16 +274,21 @@ internal static class RunCommand
         return (long)(cpus * 1000);
     }
 
-    /// <summary><c>--user UID[:GID]</c>, numeric (or <c>root</c>): names inside the image are not resolved yet.</summary>
-    internal static SecurityContext User(string v)
+    /// <summary>
+    /// <c>--user NAME|UID[:GROUP|GID]</c>: all numeric (or <c>root</c>) becomes the container's securityContext; a name
+    /// is kept as written (annotation <see cref="PodAnnotations.User"/>) and resolved in the image's /etc/passwd when
+    /// the container starts.
+    /// </summary>
+    internal static (SecurityContext? Numeric, string? Named) User(string v)
     {
         var parts = v.Split(':', 2);
-        static long? Id(string s, string what, string whole) =>
-            s == "root" ? 0
-            : long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= uint.MaxValue ? n
-            : throw new ShellException(TroupeFailed, $"unable to find {what} {s}: give --user a numeric UID[:GID] (user names in the image are not resolved yet): {whole}");
-        var uid = Id(parts[0], "user", v);
-        return new SecurityContext { RunAsUser = uid, RunAsGroup = parts.Length > 1 ? Id(parts[1], "group", v) : null };
+        if (parts.Any(p => p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || c == '/')))
+            throw new ShellException(TroupeFailed, $"invalid user \"{v}\": want NAME|UID[:GROUP|GID]");
+        static long? Id(string s) =>
+            s == "root" ? 0 : long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= uint.MaxValue ? n : null;
+        var ids = parts.Select(Id).ToArray();
+        if (ids.Any(i => i is null)) return (null, v);
+        return (new SecurityContext { RunAsUser = ids[0], RunAsGroup = ids.Length > 1 ? ids[1] : null }, null);
     }
 
     static string Quote(string s) => s.Length > 0 && s.All(c => !char.IsWhiteSpace(c) && c is not ('\'' or '"')) ? s : "'" + s.Replace("'", "'\\''") + "'";

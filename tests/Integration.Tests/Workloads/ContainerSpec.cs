@@ -98,6 +98,35 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
     }
 
     [SkippableFact]
+    public void User_names_are_resolved_in_the_image_passwd_for_USER_run_and_exec()
+    {
+        var cli = Start();
+        var dir = Path.Combine(cli.Home, "users-ctx");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "Dockerfile"),
+            "FROM busybox\nRUN echo app:x:1500:1600::/home/app:/bin/sh >> /etc/passwd && echo crew:x:1600: >> /etc/group\nUSER app\nCMD [\"sh\", \"-c\", \"echo $(id -u):$(id -g)\"]\n");
+        cli.Expect(0, Long, "build", "-q", "-t", "users:1", dir);
+        // the image's USER by name: its uid and primary group (not root)
+        Assert.Equal("1500:1600", cli.Expect(0, Long, "run", "--rm", "users:1").Stdout.Trim());
+        // --user NAME[:GROUP] from the image, a numeric uid takes its passwd group, else 0 (as docker)
+        Assert.Equal("65534:65534", cli.Expect(0, Long, "run", "--rm", "--user", "nobody", "users:1").Stdout.Trim());
+        Assert.Equal("1500:65534", cli.Expect(0, Long, "run", "--rm", "--user", "app:nogroup", "users:1").Stdout.Trim());
+        Assert.Equal("1500:1600", cli.Expect(0, Long, "run", "--rm", "--user", "1500", "users:1").Stdout.Trim());
+        Assert.Equal("4321:0", cli.Expect(0, Long, "run", "--rm", "--user", "4321", "users:1").Stdout.Trim());
+        Assert.Contains("unable to find user ghost: no matching entries in passwd file",
+            cli.Expect(125, Long, "run", "--rm", "--user", "ghost", "users:1").Stderr);
+        Assert.Contains("unable to find group ghosts", cli.Expect(125, Long, "run", "--rm", "--user", "app:ghosts", "users:1").Stderr);
+        // exec -u NAME in a running container
+        cli.Expect(0, Long, "run", "-d", "--name", "usr", "users:1", "sleep", "600");
+        Eventually.Until("usr to run", Long, () => cli.Run("exec", "usr", "true"), r => r.ExitCode == 0, r => r.ToString());
+        Assert.Equal("1500:1600", cli.Expect(0, "exec", "usr", "sh", "-c", "echo $(id -u):$(id -g)").Stdout.Trim());
+        Assert.Equal("0:0", cli.Expect(0, "exec", "-u", "root", "usr", "sh", "-c", "echo $(id -u):$(id -g)").Stdout.Trim());
+        Assert.Equal("65534:65534", cli.Expect(0, "exec", "-u", "nobody", "usr", "sh", "-c", "echo $(id -u):$(id -g)").Stdout.Trim());
+        Assert.Contains("unable to find user ghost", cli.Run("exec", "-u", "ghost", "usr", "true").Stderr);
+        cli.Expect(0, Long, "rm", "-f", "usr");
+    }
+
+    [SkippableFact]
     public void The_flags_reach_the_process_and_it_is_isolated()
     {
         var cli = Start();

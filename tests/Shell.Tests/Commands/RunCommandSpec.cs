@@ -53,6 +53,17 @@ public sealed class RunCommandSpec
         Assert.Equal("/srv", c.WorkingDir);
     }
 
+    [Theory]
+    [InlineData("nobody", "nobody")]
+    [InlineData("nobody:daemon", "nobody:daemon")]
+    [InlineData("1000:staff", "1000:staff")]
+    public void Run_must_keep_a_user_name_for_the_node_to_resolve_in_the_image(string flag, string kept)
+    {
+        var pod = Build("--user", flag, "busybox");
+        Assert.Equal(kept, pod.Metadata.Annotations[PodAnnotations.User]);
+        Assert.Null(pod.Spec.Containers[0].SecurityContext);
+    }
+
     [Fact]
     public void Run_must_name_an_unnamed_container_after_its_image_and_keep_the_image_cmd_without_a_command()
     {
@@ -67,7 +78,8 @@ public sealed class RunCommandSpec
     [InlineData("--memory", "12x", "invalid argument")]
     [InlineData("--cpus", "0", "invalid argument")]
     [InlineData("--cpus", "9999", "range of CPUs")]
-    [InlineData("--user", "alice", "numeric")]
+    [InlineData("--user", "alice:", "invalid user")]
+    [InlineData("--user", "a b", "invalid user")]
     [InlineData("--restart", "sometimes", "invalid restart policy")]
     [InlineData("--name", "Has_Underscore", "invalid container name")]
     [InlineData("-p", "8080:80/udp", "not supported")]
