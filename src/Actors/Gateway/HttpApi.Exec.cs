@@ -36,20 +36,8 @@ public static partial class HttpApi
         if (parsed is not { } request) return malformed!;
         if (request.Command.IsDefaultOrEmpty) return CommandRejected.Invalid("exec needs a command");
         if (driver is null) return CommandRejected.Invalid("this node runs no workloads");
-        var found = await gateway.Ask<ITroupeMessage>(new GetObjects("Pod", request.Namespace, request.Pod), settings.AskTimeout);
-        if (found is not ObjectList { Items: [Pod pod, ..] })
-            return found is ObjectList ? CommandRejected.NotFound($"pods \"{request.Pod}\" not found") : found;
-        var name = request.Container ?? pod.Spec.Containers.FirstOrDefault()?.Name;
-        if (name is null || pod.Spec.Containers.All(c => c.Name != name))
-            return CommandRejected.NotFound($"container {request.Container} is not valid for pod {request.Pod}");
-        var status = pod.Status.ContainerStatuses.FirstOrDefault(s => s.Name == name);
-        var cid = status?.ContainerID ?? "";
-        var sep = cid.IndexOf("://", StringComparison.Ordinal);
-        if (status?.State.Running is null || sep < 0)
-            return new CommandRejected("Conflict", $"container {name} of pod {request.Pod} is not running");
-        // a pod of another node is exec'd on that node (multi-node: the API forwards there); here, only our own
-        if (pod.Spec.NodeName is { } node && node != nodeName)
-            return new CommandRejected("Unavailable", $"pod {request.Pod} runs on node {node}; run exec against that node (--cluster)");
+        var (cid, refused) = await RunningContainerAsync(gateway, settings, nodeName, request.Namespace, request.Pod, request.Container);
+        if (refused is not null) return refused;
 
         var exec = new ContainerExec(request.Command, frames.Stream(StdoutFrame), frames.Stream(request.Tty ? StdoutFrame : StderrFrame))
         {
@@ -63,7 +51,7 @@ public static partial class HttpApi
         if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
         try
         {
-            var code = await driver.ExecAsync(cid[(sep + 3)..], exec, ctx.RequestAborted);
+            var code = await driver.ExecAsync(cid!, exec, ctx.RequestAborted);
             return new ExecExited(code);
         }
         catch (RuntimeInvocationException e) when (!ctx.RequestAborted.IsCancellationRequested)
@@ -75,6 +63,66 @@ public static partial class HttpApi
             await frames.WriteAsync(StderrFrame, System.Text.Encoding.UTF8.GetBytes(e.Message + "\n"), CancellationToken.None);
             return new ExecExited(e.ExitCode);
         }
+    }
+
+    /// <summary>
+    /// The driver id of a running container of the pod on this node, or why there is none: <c>NotFound</c> (no such
+    /// pod or container; the first container when <paramref name="container"/> is null), <c>Conflict</c> (not running),
+    /// <c>Unavailable</c> (another node runs it). With <paramref name="waitUntil"/>, a container not running yet is
+    /// waited for until then (a pod just made by <c>run -i</c>); one that ended is refused at once.
+    /// </summary>
+    static async Task<(string? Id, CommandRejected? Refused)> RunningContainerAsync(IActorRef gateway, ActorsSettings settings,
+        string nodeName, string ns, string podName, string? container, DateTime? waitUntil = null, CancellationToken ct = default)
+    {
+        while (true)
+        {
+            var found = await gateway.Ask<ITroupeMessage>(new GetObjects("Pod", ns, podName), settings.AskTimeout);
+            if (found is not ObjectList { Items: [Pod pod, ..] })
+                return (null, found as CommandRejected ?? CommandRejected.NotFound($"pods \"{podName}\" not found"));
+            var name = container ?? pod.Spec.Containers.FirstOrDefault()?.Name;
+            if (name is null || pod.Spec.Containers.All(c => c.Name != name))
+                return (null, CommandRejected.NotFound($"container {container} is not valid for pod {podName}"));
+            // a pod of another node is reached on that node (multi-node: the API forwards there); here, only our own
+            if (pod.Spec.NodeName is { } node && node != nodeName)
+                return (null, new CommandRejected("Unavailable", $"pod {podName} runs on node {node}; run the command against that node (--cluster)"));
+            var status = pod.Status.ContainerStatuses.FirstOrDefault(s => s.Name == name);
+            var cid = status?.ContainerID ?? "";
+            var sep = cid.IndexOf("://", StringComparison.Ordinal);
+            if (status?.State.Running is not null && sep >= 0) return (cid[(sep + 3)..], null);
+            if (waitUntil is null || DateTime.UtcNow > waitUntil || status?.State.Terminated is not null || pod.Status.Phase is "Succeeded" or "Failed")
+                return (null, new CommandRejected("Conflict", $"container {name} of pod {podName} is not running"));
+            await Task.Delay(50, ct);
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /v1/attach</c> (<see cref="AttachToContainer"/>): the request body to the stdin of a container launched
+    /// with <c>stdin: true</c>, once it runs; the reply, after the body ended, is <c>CommandAccepted</c> or why not.
+    /// </summary>
+    static void MapAttach(WebApplication app, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName)
+    {
+        app.MapPost("/v1/attach", async (HttpContext ctx) =>
+        {
+            ITroupeMessage outcome;
+            try { outcome = await AttachAsync(ctx, gateway, settings, driver, nodeName); }
+            catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { return; }
+            if (outcome is CommandRejected r) ctx.Response.StatusCode = r.Code switch { "NotFound" => 404, "Conflict" => 409, _ => 400 };
+            await Write(ctx, outcome);
+        });
+    }
+
+    static async Task<ITroupeMessage> AttachAsync(HttpContext ctx, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName)
+    {
+        var (parsed, malformed) = ParseRequest<AttachToContainer>(ctx);
+        if (parsed is not { } request) return malformed!;
+        if (driver is null) return CommandRejected.Invalid("this node runs no workloads");
+        var wait = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 600));
+        var (cid, refused) = await RunningContainerAsync(gateway, settings, nodeName, request.Namespace, request.Pod, request.Container, wait, ctx.RequestAborted);
+        if (refused is not null) return refused;
+        if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+        try { await driver.AttachAsync(cid!, ctx.Request.Body, ctx.RequestAborted); }
+        catch (RuntimeInvocationException e) when (!ctx.RequestAborted.IsCancellationRequested) { return new CommandRejected("Conflict", e.Message); }
+        return new CommandAccepted($"attached to {request.Pod}");
     }
 
     /// <summary>Docker's multiplexed framing over one response body; writes from the stdout and stderr pumps never interleave.</summary>

@@ -83,6 +83,7 @@ public static partial class HttpApi
 
         MapImages(app, images, imageBuilder, new RegistryClient());
         MapExec(app, gateway, settings, driver, nodeName);
+        MapAttach(app, gateway, settings, driver, nodeName);
 
         await app.StartAsync();
         return app;
@@ -131,7 +132,7 @@ public static partial class HttpApi
                         var end = text.LastIndexOf('\n');
                         if (end >= 0)
                         {
-                            await ctx.Response.WriteAsync(Troupe.Actors.Nodes.CriLog.Text(text[..end].Split('\n')), ct);
+                            await ctx.Response.WriteAsync(Troupe.Actors.Nodes.CriLog.Live(text[..end].Split('\n')), ct);
                             await ctx.Response.Body.FlushAsync(ct);
                             pending.Clear().Append(text[(end + 1)..]);
                         }

@@ -69,6 +69,9 @@ public static class ContainerLaunchBuilder
             PidsLimit = pids,
             Mounts = Mounts(pod, container, node),
             Init = annotations.TryGetValue(PodAnnotations.Init, out var init) && init == "true",
+            Stdin = container.Stdin,
+            StdinOnce = container.Stdin && container.StdinOnce == true,
+            Tty = container.Tty,
             CgroupPath = $"troupe/{node.NodeName}/{uid}/{container.Name}",
             Labels = ImmutableSortedDictionary.CreateRange(new Dictionary<string, string>
             {

@@ -30,6 +30,23 @@ public static class CriLog
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The text of records as they are followed: a partial record's content without a line end (a prompt shows before
+    /// its line is finished), a full one's with <c>\n</c>.
+    /// </summary>
+    public static string Live(IEnumerable<string> records)
+    {
+        var sb = new StringBuilder();
+        foreach (var rec in records)
+        {
+            if (rec.Length == 0) continue;
+            var (tag, content) = Parse(rec);
+            sb.Append(content);
+            if (tag != 'P') sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Read the file (shared with the writer) and return its text; empty when the file does not exist.</summary>
     public static async Task<string> ReadAsync(string path, int? tail, CancellationToken ct = default)
     {

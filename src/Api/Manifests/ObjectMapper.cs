@@ -256,7 +256,7 @@ internal static class ObjectMapper
         var env = ImmutableArray<EnvVar>.Empty;
         var ports = ImmutableArray<PortSpec>.Empty;
         ResourceRequirements resources = new();
-        bool? tty = null, stdin = null;
+        bool? tty = null, stdin = null, stdinOnce = null;
         SecurityContext? security = null;
         foreach (var (key, value, p) in r.Entries(map, path))
         {
@@ -273,13 +273,14 @@ internal static class ObjectMapper
                 case "imagePullPolicy": pullPolicy = r.Str(value, p); break;
                 case "tty": tty = r.Bool(value, p); break;
                 case "stdin": stdin = r.Bool(value, p); break;
+                case "stdinOnce": stdinOnce = r.Bool(value, p) == true ? true : null; break;
                 case "securityContext": security = Security(r, value, p); break;
                 case "envFrom":
                     if (!NodeReader.IsNull(value))
                         r.Error(value, p, "is not supported by Troupe yet; list the variables under env with a value");
                     break;
                 case "lifecycle" or "livenessProbe" or "readinessProbe" or "startupProbe" or "resizePolicy"
-                    or "restartPolicy" or "restartPolicyRules" or "stdinOnce" or "terminationMessagePath"
+                    or "restartPolicy" or "restartPolicyRules" or "terminationMessagePath"
                     or "terminationMessagePolicy" or "volumeDevices" or "volumeMounts":
                     break;
                 default: Unknown(r, value, p, key); break;
@@ -298,6 +299,7 @@ internal static class ObjectMapper
             ImagePullPolicy = pullPolicy,
             Tty = tty ?? false,
             Stdin = stdin ?? false,
+            StdinOnce = stdinOnce,
             SecurityContext = security,
         };
     }

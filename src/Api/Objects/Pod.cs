@@ -62,6 +62,8 @@ public sealed record Container
     public string? ImagePullPolicy { get; init; }
     public bool Tty { get; init; }
     public bool Stdin { get; init; }
+    /// <summary>Close the container's stdin when the first attached client ends it (<c>docker run -i</c>); null: Kubernetes' default, false.</summary>
+    public bool? StdinOnce { get; init; }
     public SecurityContext? SecurityContext { get; init; }
     public ImmutableArray<VolumeMount> VolumeMounts { get; set; } = ImmutableArray<VolumeMount>.Empty;
 }

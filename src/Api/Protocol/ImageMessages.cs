@@ -94,3 +94,14 @@ public sealed record ExecInContainer(
 
 /// <summary>An exec ended: the process's exit code (127 command not found, 126 not executable, as Docker).</summary>
 public sealed record ExecExited(int ExitCode) : ITroupeMessage;
+
+/// <summary>
+/// <c>troupe run -i</c>: the request body becomes the stdin of the pod's main process (its container launched with
+/// <c>stdin: true</c>; the first container when <c>Container</c> is null). Over HTTP: <c>POST /v1/attach</c>, the
+/// record in the <c>Troupe-Request</c> header, the body chunked as it is typed. The node waits for the container to
+/// start (up to <c>WaitSeconds</c>), copies the body to it, closes the container's stdin when the body ends and the
+/// container says <c>stdinOnce</c>, and answers <see cref="CommandAccepted"/> or <see cref="CommandRejected"/>
+/// (<c>NotFound</c>; <c>Conflict</c>: not launched with stdin, or it ended first). Output is not on this stream: it
+/// is the container's log (<c>GET /v1/logs?follow=true</c>).
+/// </summary>
+public sealed record AttachToContainer(string Namespace, string Pod, string? Container = null, int WaitSeconds = 60) : ITroupeMessage;

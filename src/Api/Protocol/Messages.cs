@@ -38,6 +38,7 @@ namespace Troupe.Api.Protocol;
 [JsonDerivedType(typeof(ImagePushed), nameof(ImagePushed))]
 [JsonDerivedType(typeof(ExecInContainer), nameof(ExecInContainer))]
 [JsonDerivedType(typeof(ExecExited), nameof(ExecExited))]
+[JsonDerivedType(typeof(AttachToContainer), nameof(AttachToContainer))]
 [JsonDerivedType(typeof(Ping), nameof(Ping))]
 [JsonDerivedType(typeof(Pong), nameof(Pong))]
 [JsonDerivedType(typeof(ShutdownNode), nameof(ShutdownNode))]

@@ -90,6 +90,13 @@ public sealed class FakeDriver : IContainerDriver
     }
 
     /// <inheritdoc />
+    public async Task AttachAsync(string id, Stream stdin, CancellationToken ct = default)
+    {
+        if (!_attempts.TryGetValue(id, out var e) || e.Exit.Task.IsCompleted) throw new RuntimeInvocationException($"container {id} is not running");
+        await stdin.CopyToAsync(Stream.Null, ct); // a fake process reads its input and does nothing with it
+    }
+
+    /// <inheritdoc />
     public Task KillAsync(string id, int signal)
     {
         if (_attempts.TryGetValue(id, out var e) && !(signal == 15 && e.IgnoresTerm))

@@ -49,6 +49,15 @@ public interface IContainerDriver
     /// running or the runtime fails.
     /// </summary>
     Task<int> ExecAsync(string id, ContainerExec exec, CancellationToken ct = default);
+
+    /// <summary>
+    /// Copy <paramref name="stdin"/> to the stdin of the running container <paramref name="id"/>'s main process (it
+    /// was launched with <see cref="ContainerLaunch.Stdin"/>) until it ends; then, with
+    /// <see cref="ContainerLaunch.StdinOnce"/>, the process reads end-of-file. Completes when the input is delivered
+    /// (or the container ended first). Throws <see cref="RuntimeInvocationException"/> when the container is not
+    /// running or has no stdin.
+    /// </summary>
+    Task AttachAsync(string id, Stream stdin, CancellationToken ct = default);
 }
 
 /// <summary>
@@ -93,6 +102,12 @@ public sealed record ContainerLaunch
     public string? CgroupPath { get; init; }
     /// <summary>Join this network namespace (a bind-mounted nsfs path, e.g. <c>$TROUPE_HOME/netns/UID</c> from <c>Networking.PodNetwork</c>); null: a new, empty one.</summary>
     public string? NetworkNamespacePath { get; init; }
+    /// <summary>Keep the main process's stdin open for <see cref="IContainerDriver.AttachAsync"/> (else it reads /dev/null).</summary>
+    public bool Stdin { get; init; }
+    /// <summary>Close that stdin when the first attached input ends (<c>docker run -i</c>).</summary>
+    public bool StdinOnce { get; init; }
+    /// <summary>Give the main process a terminal (its output then is one stream, with <c>\r\n</c> line ends).</summary>
+    public bool Tty { get; init; }
     /// <summary>Run an init (catatonit) as PID 1 that forwards signals and reaps zombies.</summary>
     public bool Init { get; init; }
     public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;

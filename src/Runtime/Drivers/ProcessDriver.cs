@@ -32,6 +32,9 @@ public sealed class ProcessDriver : IContainerDriver
     private sealed class Attempt(int pid, long? startTime, IReadOnlyList<string>? env = null, string? cwd = null)
     {
         public readonly int Pid = pid;
+        /// <summary>The process's stdin when launched with <see cref="ContainerLaunch.Stdin"/> (closed after the first attach with StdinOnce).</summary>
+        public Stream? Stdin;
+        public bool StdinOnce;
         /// <summary>What an exec runs with: the attempt's environment and working directory (null after adoption).</summary>
         public readonly IReadOnlyList<string>? Env = env;
         public readonly string? Cwd = cwd;
@@ -107,9 +110,12 @@ public sealed class ProcessDriver : IContainerDriver
                 log.Dispose();
                 throw new ContainerStartException($"container {id}: {exe}: {e.Message}", 126);
             }
-            p.StandardInput.Close();
+            if (!launch.Stdin) p.StandardInput.Close();
             var startedAt = DateTimeOffset.UtcNow;
-            var attempt = new Attempt(p.Id, Processes.StartTime(p.Id), env, cwd);
+            var attempt = new Attempt(p.Id, Processes.StartTime(p.Id), env, cwd)
+            {
+                Stdin = launch.Stdin ? p.StandardInput.BaseStream : null, StdinOnce = launch.StdinOnce,
+            };
             _attempts[id] = attempt;
             await WriteProcessJsonAsync(dir, attempt, startedAt, launch);
             var pumps = Task.WhenAll(log.PumpAsync("stdout", p.StandardOutput), log.PumpAsync("stderr", p.StandardError));
@@ -130,6 +136,25 @@ public sealed class ProcessDriver : IContainerDriver
             return new StartedContainer(id, attempt.Pid, startedAt);
         }
         finally { gate.Release(); }
+    }
+
+    /// <inheritdoc />
+    public async Task AttachAsync(string id, Stream stdin, CancellationToken ct = default)
+    {
+        ValidateId(id);
+        if (!_attempts.TryGetValue(id, out var a) || a.Exit.Task.IsCompleted) throw new RuntimeInvocationException($"container {id} is not running");
+        if (a.Stdin is not { } input) throw new RuntimeInvocationException($"container {id} was not started with stdin open (run -i)");
+        try
+        {
+            await stdin.CopyToAsync(input, 4096, ct);
+            await input.FlushAsync(ct);
+        }
+        catch (IOException) { return; } // the process ended (its pipe is broken)
+        if (a.StdinOnce)
+        {
+            a.Stdin = null;
+            await input.DisposeAsync();
+        }
     }
 
     /// <summary>A host process (no isolation, as the container), with the container's environment and working directory.</summary>

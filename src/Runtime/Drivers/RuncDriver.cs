@@ -141,6 +141,9 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
         await File.WriteAllBytesAsync(Path.Combine(bundle, "labels.json"), BundleWriter.LabelsJson(launch.Labels), ct);
         await File.WriteAllBytesAsync(Path.Combine(bundle, "config.json"), BundleWriter.ConfigJson(launch, files), ct);
         if (launch.CgroupPath is { Length: > 0 } cg) await File.WriteAllTextAsync(Path.Combine(bundle, "cgroup"), cg, ct);
+        // conmon makes the attach socket either way; only a launch with stdin has a pipe behind it
+        if (launch.Stdin) await File.WriteAllTextAsync(Path.Combine(bundle, "stdin"), launch.StdinOnce ? "once" : "open", ct);
+        else File.Delete(Path.Combine(bundle, "stdin"));
         var persist = Path.Combine(bundle, "persist");
         Directory.CreateDirectory(persist);
         if (Path.GetDirectoryName(launch.LogPath) is { Length: > 0 } logDir) Directory.CreateDirectory(logDir);
@@ -150,7 +153,7 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
         int pid;
         try
         {
-            pid = await _conmon.CreateAsync(id, paths, ct);
+            pid = await _conmon.CreateAsync(id, paths, new Conmon.Stdio(launch.Stdin, !launch.StdinOnce, launch.Tty), ct);
             await _runc.StartAsync(id);
         }
         catch
@@ -294,6 +297,53 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
             throw new RuntimeInvocationException($"runc exec {id}: {System.Text.Json.JsonDocument.Parse(failure).RootElement.GetProperty("msg").GetString()}");
         }
         finally { File.Delete(log); }
+    }
+
+    /// <inheritdoc />
+    public async Task AttachAsync(string id, Stream stdin, CancellationToken ct = default)
+    {
+        ValidateId(id);
+        var state = await _runc.StateAsync(id);
+        if (state is not { Status: "running" })
+            throw new RuntimeInvocationException($"container {id} is not running{(state is null ? "" : $" ({state.Status})")}");
+        var path = Path.Combine(Bundle(id), "attach");
+        if (!File.Exists(path) || !File.Exists(Path.Combine(Bundle(id), "stdin")))
+            throw new RuntimeInvocationException($"container {id} was not started with stdin open (run -i)");
+        System.Net.Sockets.Socket socket;
+        try { socket = await UnixSocket.ConnectSeqPacketAsync(path, ct); }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            throw new RuntimeInvocationException($"container {id}: cannot attach to its stdin: {e.Message}", false, e);
+        }
+        using var _ = socket;
+        // conmon copies the container's output to every attached client and blocks when one does not read: drain it
+        // (the output reaches the user through the log)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var drain = Task.Run(async () =>
+        {
+            var sink = new byte[8193];
+            try { while (await socket.ReceiveAsync(sink, System.Net.Sockets.SocketFlags.None, stop.Token) > 0) { } }
+            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException) { }
+        }, CancellationToken.None);
+        try
+        {
+            // one packet per read, at most 4 KiB: conmon takes a packet whole into a buffer of 8 KiB
+            var buffer = new byte[4096];
+            int n;
+            while ((n = await stdin.ReadAsync(buffer, ct)) > 0)
+            {
+                try { await socket.SendAsync(buffer.AsMemory(0, n), System.Net.Sockets.SocketFlags.None, ct); }
+                catch (System.Net.Sockets.SocketException) { return; } // the container ended: nobody reads any more
+            }
+            // end of input: conmon reads end-of-file and, unless told to leave it open, closes the container's stdin
+            try { socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); }
+            catch (System.Net.Sockets.SocketException) { }
+        }
+        finally
+        {
+            stop.Cancel();
+            await drain;
+        }
     }
 
     private static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''") + "'";

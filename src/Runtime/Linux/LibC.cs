@@ -23,4 +23,12 @@ internal static partial class LibC
 
     [LibraryImport("libc")]
     public static partial uint geteuid();
+
+    public const int O_PATH = 0x200000, O_CLOEXEC = 0x80000;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
 }

@@ -68,7 +68,7 @@ public static class BundleWriter
     private static void WriteProcess(Utf8JsonWriter w, ContainerLaunch launch)
     {
         w.WriteStartObject("process");
-        w.WriteBoolean("terminal", false);
+        w.WriteBoolean("terminal", launch.Tty); // conmon -t hands runc the console socket and keeps the terminal's master side
         w.WriteStartObject("user");
         w.WriteNumber("uid", launch.Uid);
         w.WriteNumber("gid", launch.Gid);
@@ -77,6 +77,7 @@ public static class BundleWriter
         var env = launch.Env.IsDefault ? [] : launch.Env.ToList();
         if (!env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
             env.Insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        if (launch.Tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm"); // as docker -t
         WriteStrings(w, "env", env);
         w.WriteString("cwd", string.IsNullOrEmpty(launch.WorkingDir) ? "/" : launch.WorkingDir);
         w.WriteStartObject("capabilities");

@@ -23,7 +23,13 @@ public sealed class Conmon(string conmonPath, string runcPath)
     /// Throws <see cref="ContainerStartException"/> (127/126) when runc reports the command is missing or not
     /// executable, <see cref="RuntimeInvocationException"/> on any other failure.
     /// </summary>
-    public async Task<int> CreateAsync(string id, Paths p, CancellationToken ct)
+    public async Task<int> CreateAsync(string id, Paths p, CancellationToken ct) => await CreateAsync(id, p, default, ct);
+
+    /// <summary>How the container's stdio is set up: a stdin pipe fed from the attach socket (<c>BUNDLE/attach</c>), a terminal.</summary>
+    public readonly record struct Stdio(bool Stdin, bool LeaveStdinOpen, bool Tty);
+
+    /// <inheritdoc cref="CreateAsync(string, Paths, CancellationToken)"/>
+    public async Task<int> CreateAsync(string id, Paths p, Stdio stdio, CancellationToken ct)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
@@ -42,6 +48,10 @@ public sealed class Conmon(string conmonPath, string runcPath)
                      "--runtime-arg", "--root=" + p.RuncRoot, "--log-level", "error",
                  })
             psi.ArgumentList.Add(a);
+        if (stdio.Stdin) psi.ArgumentList.Add("--stdin");
+        if (stdio.Stdin && stdio.LeaveStdinOpen) psi.ArgumentList.Add("--leave-stdin-open");
+        if (stdio.Tty) psi.ArgumentList.Add("--terminal");
+        psi.ArgumentList.Add("--full-attach"); // the attach socket at BUNDLE/attach, whatever its length
         using var proc = new Process { StartInfo = psi };
         try { proc.Start(); }
         catch (System.ComponentModel.Win32Exception e) { throw new RuntimeInvocationException($"cannot run conmon: {e.Message}", false, e); }

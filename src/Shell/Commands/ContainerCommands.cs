@@ -27,7 +27,7 @@ internal static class RunCommand
         Flag.Value("restart", "--restart"), Flag.Many("label", "-l", "--label"), Flag.Value("stop-timeout", "--stop-timeout"),
     ];
 
-    const string Usage = "run [-d] [--rm] [--init] [--name N] [-e K=V]... [--memory 64m] [--cpus 0.5] [--pids-limit N] [--user U] [--workdir D] [--entrypoint E] IMAGE [CMD...]";
+    const string Usage = "run [-d] [-i] [-t] [--rm] [--init] [--name N] [-e K=V]... [--memory 64m] [--cpus 0.5] [--pids-limit N] [--user U] [--workdir D] [--entrypoint E] IMAGE [CMD...]";
 
     static readonly Regex NameRule = new("^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
 
@@ -52,11 +52,33 @@ internal static class RunCommand
             return 0;
         }
 
+        if (a.Has("interactive")) Attach(ctx, name);
+        using var raw = a.Has("interactive") && a.Has("tty") && ctx.StdinIsTerminal ? ExecCommand.RawTerminal.Enter() : null;
         var (status, error) = ctx.Client.Stream($"/v1/logs?namespace=default&pod={Uri.EscapeDataString(name)}&follow=true&wait=true", ctx.Out);
         if (status != 200) throw new ShellException(TroupeFailed, error is { Length: > 0 } ? error : $"the node answered HTTP {status}");
         var code = ExitCodeOf(ctx, name);
         if (a.Has("rm")) ctx.Client.Send(new DeleteObject("Pod", "default", name, 0));
         return code;
+    }
+
+    /// <summary>
+    /// <c>-i</c>: this shell's stdin to the container's, on its own thread (a second connection; the output comes with
+    /// the log on the first). It ends with the input; a container that ended first is no error.
+    /// </summary>
+    static void Attach(ShellContext ctx, string name)
+    {
+        var client = ctx.Client;
+        var input = ctx.Input;
+        var err = ctx.Err;
+        new Thread(() =>
+        {
+            try
+            {
+                if (client.Attach(new AttachToContainer("default", name), input) is CommandRejected { Code: not "Conflict" } r)
+                    err.WriteLine("error: cannot attach stdin: " + r.Reason);
+            }
+            catch (Exception e) when (e is NoNodeException or IOException or ObjectDisposedException) { }
+        }) { IsBackground = true, Name = "run-stdin" }.Start();
     }
 
     /// <summary>The exit code of the pod's container once it has ended (the stream ends then); 125 when it never shows.</summary>
@@ -102,8 +124,8 @@ internal static class RunCommand
     {
         try { Common.CheckReference(image, "image name"); }
         catch (ShellException e) { throw new ShellException(TroupeFailed, e.Message); }
-        if (a.Has("interactive") || a.Has("tty"))
-            throw new ShellException(TroupeFailed, "troupe run -i/-t (an attached terminal or stdin) is not implemented yet; run without them, or -d and troupe logs -f");
+        if (a.Has("interactive") && a.Has("tty") && !a.Has("detach") && !ctx.StdinIsTerminal)
+            throw ShellException.User("the input device is not a TTY");
 
         var name = a.Get("name") ?? GeneratedName(image);
         if (!NameRule.IsMatch(name))
@@ -171,6 +193,10 @@ internal static class RunCommand
             VolumeMounts = volumes.Select(v => v.Mount).ToImmutableArray(),
             Resources = new ResourceRequirements { Limits = limits.ToImmutable() },
             SecurityContext = numericUser,
+            // -i: stdin open, fed by this shell and closed when its input ends (docker's StdinOnce); -t: a terminal
+            Stdin = a.Has("interactive"),
+            StdinOnce = a.Has("interactive") ? true : null,
+            Tty = a.Has("tty"),
         };
         return new Pod
         {

@@ -93,7 +93,7 @@ internal static class ExecCommand
     }
 
     /// <summary>The local terminal in raw mode (<c>stty raw -echo</c>), restored as it was on dispose.</summary>
-    sealed class RawTerminal : IDisposable
+    internal sealed class RawTerminal : IDisposable
     {
         readonly string _saved;
 

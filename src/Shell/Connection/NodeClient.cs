@@ -201,6 +201,34 @@ public sealed class NodeClient
         }
     }
 
+    /// <summary>
+    /// <c>POST /v1/attach</c>: <paramref name="stdin"/> is sent as it is read until it ends; returns the node's answer
+    /// (<c>CommandAccepted</c> once it was delivered, or <c>CommandRejected</c>). Blocks while stdin has nothing to read.
+    /// </summary>
+    public ITroupeMessage Attach(AttachToContainer request, System.IO.Stream stdin)
+    {
+        using var x = Open(System.Threading.Timeout.InfiniteTimeSpan);
+        try
+        {
+            var header = Convert.ToBase64String(ProtocolJson.SerializeToUtf8(request));
+            x.SendChunkedHead("POST", "/v1/attach", "application/octet-stream", [("Troupe-Request", header)]);
+            var buf = new byte[16 << 10];
+            for (int n; (n = stdin.Read(buf, 0, buf.Length)) > 0;) x.WriteChunk(buf.AsSpan(0, n));
+            x.EndChunks();
+            x.ReadHead();
+            var body = x.ReadBody();
+            try { return ProtocolJson.Deserialize(body); }
+            catch (System.Text.Json.JsonException)
+            {
+                return CommandRejected.Invalid($"the node answered HTTP {x.Status}: {OneLine(Encoding.UTF8.GetString(body))}");
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+        }
+    }
+
     /// <summary><c>GET</c>s a binary stream (an image tarball) into <paramref name="output"/>. Returns the status and, for a failure, the node's reason.</summary>
     public (int Status, string? Error) Download(string target, Stream output)
     {

@@ -21,6 +21,13 @@ public sealed class CriLogSpec
     }
 
     [Fact]
+    public void CriLog_must_pass_a_partial_record_on_without_a_line_end_when_followed()
+    {
+        Assert.Equal("/ # ", CriLog.Live([$"{Ts} stdout P / # "]));
+        Assert.Equal("part one, part two\nnext\n", CriLog.Live([$"{Ts} stderr P part one, ", $"{Ts} stderr F part two", "", $"{Ts} stdout F next"]));
+    }
+
+    [Fact]
     public void CriLog_must_keep_the_last_lines_on_tail()
     {
         string[] recs = [$"{Ts} stdout F 1", $"{Ts} stdout F 2", $"{Ts} stdout F 3"];

@@ -57,6 +57,9 @@ public sealed class ScriptedDriver : IContainerDriver
     public Task<int> ExecAsync(string id, ContainerExec exec, CancellationToken ct = default) =>
         Task.FromException<int>(new RuntimeInvocationException($"the scripted driver runs no exec ({id})"));
 
+    public Task AttachAsync(string id, Stream stdin, CancellationToken ct = default) =>
+        Task.FromException(new RuntimeInvocationException($"the scripted driver has no stdin ({id})"));
+
     public Task KillAsync(string id, int signal)
     {
         Kills.Enqueue((id, signal));

@@ -84,4 +84,35 @@ public sealed class ExecSpec(NodeFixture node, ITestOutputHelper output) : IClas
         Assert.Equal($"error: container third is not valid for pod {pod}", cli.Expect(1, "exec", pod, "-c", "third", "--", "true").ErrorLine);
         cli.DeleteDeployment("duo", "duo");
     }
+
+    [SkippableFact]
+    public void Run_i_feeds_stdin_to_the_main_process_and_run_t_gives_it_a_terminal()
+    {
+        var cli = Start();
+        // -i: the shell's stdin is the container's, its end is the container's end of input
+        var cat = cli.RunWithStdin("hello\nworld\n", Long, "run", "-i", "--rm", "busybox", "cat");
+        Assert.Equal(0, cat.ExitCode);
+        Assert.Equal("hello\nworld\n", cat.Stdout);
+        Assert.Equal(5, cli.RunWithStdin("5\n", Long, "run", "-i", "--rm", "busybox", "sh", "-c", "read n; exit $n").ExitCode);
+        // without -i the container reads nothing
+        var none = cli.RunWithStdin("ignored\n", Long, "run", "--rm", "busybox", "cat");
+        Assert.Equal((0, ""), (none.ExitCode, none.Stdout));
+        // -t: a terminal for stdin and stdout (its line ends are \r\n), TERM set
+        var tty = cli.Expect(0, Long, "run", "-t", "--rm", "busybox", "sh", "-c", "tty; test -t 0 && echo in-tty; echo $TERM");
+        Assert.Matches(@"^/dev/pts/\d+\r\nin-tty\r\nxterm\r\n$", tty.Stdout);
+        // -it needs a terminal here; under util-linux script there is one, and keys typed reach the container's shell
+        Assert.Equal("error: the input device is not a TTY", cli.RunWithStdin("x", Long, "run", "-it", "--rm", "busybox", "sh").ErrorLine);
+        var line = string.Join(' ', new[] { RepoRoot.Troupe, "run", "-it", "--rm", "busybox", "sh", "-c", "read x; echo got-$x; exit 4" }.Select(a => "'" + a + "'"));
+        var typed = ProcessRunner.Run("script", ["-q", "-e", "-E", "never", "-c", line, "/dev/null"],
+            new Dictionary<string, string?>(TroupeCli.Environment(cli.Home)) { ["SHELL"] = "/bin/sh" }, Long, "abc\n");
+        cli.Log(typed.ToString());
+        Assert.Equal(4, typed.ExitCode);
+        Assert.Contains("got-abc", typed.Stdout);
+        // -d -i keeps stdin open with nothing attached: cat waits instead of ending
+        cli.Expect(0, Long, "run", "-d", "-i", "--name", "waiting", "busybox", "cat");
+        Eventually.Until("waiting to run", Long, () => cli.Run("exec", "waiting", "true"), r => r.ExitCode == 0, r => r.ToString());
+        Thread.Sleep(1000);
+        Assert.Contains(" Up ", cli.Expect(0, "ps").Stdout);
+        cli.Expect(0, Long, "rm", "-f", "waiting");
+    }
 }

@@ -114,6 +114,28 @@ public abstract class DriverConformance : IDisposable
         Assert.NotNull(rec.StartedAt);
     }
 
+    /// <summary>
+    /// A launch with stdin open reads what is attached and, with StdinOnce, ends when that input ends; one without
+    /// stdin refuses an attach. Real drivers only (the fake one runs no process to read it).
+    /// </summary>
+    protected async Task AttachedInputReachesTheProcess()
+    {
+        Require();
+        var l = Launch("cat", "cat") with { Stdin = true, StdinOnce = true };
+        await Driver.StartAsync(l);
+        await Within(Driver.AttachAsync(l.Id, new MemoryStream("typed in\nsecond\n"u8.ToArray())).ContinueWith(t => { t.GetAwaiter().GetResult(); return 0; }));
+        Assert.Equal(0, (await Within(Driver.WaitAsync(l.Id))).ExitCode);
+        var log = await File.ReadAllTextAsync(l.LogPath);
+        Assert.Contains("stdout F typed in", log);
+        Assert.Contains("stdout F second", log);
+
+        var closed = Launch("nostdin", RunsForever);
+        await Driver.StartAsync(closed);
+        var e = await Assert.ThrowsAsync<RuntimeInvocationException>(() => Driver.AttachAsync(closed.Id, new MemoryStream()));
+        Assert.Contains("stdin", e.Message);
+        await Driver.KillAsync(closed.Id, 9);
+    }
+
     public virtual void Dispose()
     {
         if (_driver is not null)
@@ -154,6 +176,9 @@ public sealed class FakeDriverSpec : DriverConformance
 public sealed class ProcessDriverSpec : DriverConformance
 {
     protected override IContainerDriver CreateDriver() => new ProcessDriver(Home);
+
+    [Fact]
+    public Task ProcessDriver_must_feed_attached_input_to_a_stdin_launch() => AttachedInputReachesTheProcess();
 
     [Fact]
     public async Task ProcessDriver_must_write_cri_logs_and_pass_env()

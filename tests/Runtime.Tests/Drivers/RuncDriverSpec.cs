@@ -33,6 +33,9 @@ public sealed class RuncDriverSpec : DriverConformance
         Prerequisite.Require("runc", MissingPrerequisite());
     }
 
+    [SkippableFact]
+    public Task RuncDriver_must_feed_attached_input_through_conmon_to_a_stdin_launch() => AttachedInputReachesTheProcess();
+
     protected override IContainerDriver CreateDriver() => new RuncDriver(Home, _node, RuncPath, ConmonPath);
 
     private string Layer()
