@@ -85,7 +85,11 @@ public static class ContainerLaunchBuilder
         };
     }
 
-    /// <summary>The container's volume mounts as host directories: hostPath as it is, a named volume under <c>Home/volumes</c> (made here).</summary>
+    /// <summary>
+    /// The container's volume mounts as host paths: hostPath as it is (checked or made as its <c>type</c> says), an
+    /// emptyDir under the pod's folder (gone with the pod), a named volume under <c>Home/volumes</c> (made here, kept);
+    /// <c>subPath</c> below the volume's root, made when missing, never through a symlink.
+    /// </summary>
     public static ImmutableArray<BindMount> Mounts(Pod pod, Container container, NodeSettings node)
     {
         if (container.VolumeMounts.IsDefaultOrEmpty) return [];
@@ -97,21 +101,68 @@ public static class ContainerLaunchBuilder
             if (!m.MountPath.StartsWith('/') || m.MountPath.Split('/').Contains(".."))
                 throw new ContainerStartException($"invalid mount path \"{m.MountPath}\": it must be absolute, without ..", 125);
             string source;
-            if (v.HostPath is { } hp)
+            if (v.HostPath is { } hp) source = HostPath(hp);
+            else if (v.EmptyDir is not null)
             {
-                if (!Directory.Exists(hp.Path) && !File.Exists(hp.Path))
-                    throw new ContainerStartException($"invalid mount config: bind source path does not exist: {hp.Path}", 125);
-                source = hp.Path;
+                source = Path.Combine(node.PodDir(pod.Metadata.Uid ?? throw new ArgumentException("pod has no uid")), "volumes", v.Name);
+                Directory.CreateDirectory(source);
             }
             else if (v.TroupeVolume is { } nv)
             {
                 source = node.VolumeDir(nv.VolumeName);
                 Directory.CreateDirectory(source);
             }
-            else throw new ContainerStartException($"volume \"{v.Name}\" has no source Troupe can mount (hostPath or a named volume)", 125);
+            else throw new ContainerStartException($"volume \"{v.Name}\" has no source Troupe can mount (hostPath, emptyDir or a named volume)", 125);
+            if (m.SubPath is { Length: > 0 } sub) source = SubPath(source, sub, v.Name);
             b.Add(new BindMount(source, m.MountPath, m.ReadOnly));
         }
         return b.ToImmutable();
+    }
+
+    static string HostPath(HostPathVolumeSource hp)
+    {
+        var path = hp.Path;
+        bool IsDir() => Directory.Exists(path);
+        bool IsFile() => File.Exists(path);
+        switch (hp.Type)
+        {
+            case "DirectoryOrCreate":
+                if (IsFile()) throw new ContainerStartException($"hostPath type check failed: {path} is not a directory", 125);
+                Directory.CreateDirectory(path);
+                break;
+            case "FileOrCreate":
+                if (IsDir()) throw new ContainerStartException($"hostPath type check failed: {path} is not a file", 125);
+                if (!IsFile())
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    File.WriteAllBytes(path, []);
+                }
+                break;
+            case "Directory" when !IsDir():
+                throw new ContainerStartException($"hostPath type check failed: {path} is not a directory", 125);
+            case "File" or "Socket" or "CharDevice" or "BlockDevice" when !IsFile():
+                throw new ContainerStartException($"hostPath type check failed: {path} is not a {hp.Type}", 125);
+            default:
+                if (!IsDir() && !IsFile())
+                    throw new ContainerStartException($"invalid mount config: bind source path does not exist: {path}", 125);
+                break;
+        }
+        return path;
+    }
+
+    static string SubPath(string root, string sub, string volume)
+    {
+        if (sub.StartsWith('/') || sub.Split('/').Contains(".."))
+            throw new ContainerStartException($"volume \"{volume}\": subPath \"{sub}\" must be relative, without ..", 125);
+        var current = root;
+        foreach (var part in sub.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            if (new FileInfo(current).LinkTarget is not null)
+                throw new ContainerStartException($"volume \"{volume}\": subPath \"{sub}\" goes through a symbolic link", 125);
+        }
+        if (!File.Exists(current)) Directory.CreateDirectory(current);
+        return current;
     }
 
     /// <summary>The image's environment, then the container's (same name wins, order kept), PATH always present, HOSTNAME set.</summary>

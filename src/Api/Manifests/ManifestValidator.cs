@@ -212,6 +212,9 @@ public static class ManifestValidator
         var portNames = new HashSet<string>();
         Containers(c, s.InitContainers, $"{path}.initContainers", names, portNames);
         Containers(c, s.Containers, $"{path}.containers", names, portNames);
+        var volumes = Volumes(c, s.Volumes, $"{path}.volumes");
+        Mounts(c, s.InitContainers, $"{path}.initContainers", volumes);
+        Mounts(c, s.Containers, $"{path}.containers", volumes);
         switch (s.RestartPolicy)
         {
             case "Always": break;
@@ -231,6 +234,63 @@ public static class ManifestValidator
             var p = FieldPath.Key($"{path}.nodeSelector", k);
             if (NameRules.LabelKey(k) is { } badKey) c.Fail(p, badKey);
             if (NameRules.LabelValue(v) is { } badValue) c.Fail(p, badValue);
+        }
+    }
+
+    static readonly HashSet<string> HostPathTypes = new(StringComparer.Ordinal)
+        { "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice" };
+
+    /// <summary>Each volume named once, with exactly one source Troupe mounts; returns the names.</summary>
+    static HashSet<string> Volumes(Ctx c, ImmutableArray<Volume> volumes, string path)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (volumes.IsDefault) return names;
+        for (var i = 0; i < volumes.Length; i++)
+        {
+            var v = volumes[i];
+            var p = FieldPath.Index(path, i);
+            if (v.Name.Length == 0) c.Fail($"{p}.name", "is required");
+            else if (NameRules.DnsLabel(v.Name) is { } bad) c.Fail($"{p}.name", bad);
+            else if (!names.Add(v.Name)) c.Fail($"{p}.name", $"duplicate volume name \"{v.Name}\"");
+            var sources = (v.HostPath is null ? 0 : 1) + (v.EmptyDir is null ? 0 : 1) + (v.TroupeVolume is null ? 0 : 1);
+            if (sources == 0) c.Fail(p, "must have a volume source (hostPath or emptyDir)");
+            else if (sources > 1) c.Fail(p, "may not specify more than one volume source");
+            if (v.HostPath is { } hp)
+            {
+                if (hp.Path.Length == 0) c.Fail($"{p}.hostPath.path", "is required");
+                else if (!hp.Path.StartsWith('/')) c.Fail($"{p}.hostPath.path", $"must be an absolute path, got \"{hp.Path}\"");
+                else if (hp.Path.Split('/').Contains("..")) c.Fail($"{p}.hostPath.path", "must not contain '..'");
+                if (hp.Type is { } t && !HostPathTypes.Contains(t))
+                    c.Fail($"{p}.hostPath.type", $"unsupported value \"{t}\": supported values are {string.Join(", ", HostPathTypes.Select(x => $"\"{x}\""))}");
+            }
+            if (v.EmptyDir is { SizeLimit: { } size } && !Quantity.TryParse(size, out _))
+                c.Fail($"{p}.emptyDir.sizeLimit", $"invalid quantity \"{size}\"");
+        }
+        return names;
+    }
+
+    /// <summary>Each mount names a volume of the pod, at an absolute path (once per container), with a relative subPath.</summary>
+    static void Mounts(Ctx c, ImmutableArray<Container> containers, string path, HashSet<string> volumes)
+    {
+        if (containers.IsDefault) return;
+        for (var i = 0; i < containers.Length; i++)
+        {
+            var mounts = containers[i].VolumeMounts;
+            if (mounts.IsDefault) continue;
+            var paths = new HashSet<string>(StringComparer.Ordinal);
+            for (var j = 0; j < mounts.Length; j++)
+            {
+                var m = mounts[j];
+                var p = $"{FieldPath.Index(path, i)}.volumeMounts[{j}]";
+                if (m.Name.Length == 0) c.Fail($"{p}.name", "is required");
+                else if (!volumes.Contains(m.Name)) c.Fail($"{p}.name", $"not found: no volume \"{m.Name}\" in the pod's volumes");
+                if (m.MountPath.Length == 0) c.Fail($"{p}.mountPath", "is required");
+                else if (!m.MountPath.StartsWith('/')) c.Fail($"{p}.mountPath", $"must be an absolute path, got \"{m.MountPath}\"");
+                else if (m.MountPath.Split('/').Contains("..")) c.Fail($"{p}.mountPath", "must not contain '..'");
+                else if (!paths.Add(m.MountPath.TrimEnd('/'))) c.Fail($"{p}.mountPath", $"must be unique: \"{m.MountPath}\" is mounted twice");
+                if (m.SubPath is { } sub && (sub.StartsWith('/') || sub.Split('/').Contains("..")))
+                    c.Fail($"{p}.subPath", "must be a relative path without '..'");
+            }
         }
     }
 

@@ -207,11 +207,13 @@ internal static class ObjectMapper
         string? restartPolicy = null, nodeName = null, hostname = null;
         long? grace = null;
         var nodeSelector = ImmutableSortedDictionary<string, string>.Empty;
+        var volumes = ImmutableArray<Volume>.Empty;
         foreach (var (key, value, p) in r.Entries(map, path))
         {
             switch (key)
             {
                 case "containers": containers = Containers(r, value, p); break;
+                case "volumes": volumes = Volumes(r, value, p); break;
                 case "initContainers": initContainers = Containers(r, value, p); break;
                 case "restartPolicy": restartPolicy = r.Str(value, p); break;
                 case "terminationGracePeriodSeconds": grace = r.Long(value, p); break;
@@ -224,7 +226,7 @@ internal static class ObjectMapper
                     or "priority" or "priorityClassName" or "readinessGates" or "resourceClaims" or "resources"
                     or "runtimeClassName" or "schedulerName" or "schedulingGates" or "securityContext"
                     or "serviceAccount" or "serviceAccountName" or "setHostnameAsFQDN" or "shareProcessNamespace"
-                    or "subdomain" or "tolerations" or "topologySpreadConstraints" or "volumes" or "hostnameOverride":
+                    or "subdomain" or "tolerations" or "topologySpreadConstraints" or "hostnameOverride":
                     break;
                 default: Unknown(r, value, p, key); break;
             }
@@ -238,7 +240,91 @@ internal static class ObjectMapper
             NodeName = nodeName,
             NodeSelector = nodeSelector,
             Hostname = hostname,
+            Volumes = volumes,
         };
+    }
+
+    /// <summary>Volume sources Kubernetes has and Troupe does not mount (yet): an error, never silently dropped.</summary>
+    static readonly HashSet<string> UnsupportedVolumeSources = new(StringComparer.Ordinal)
+    {
+        "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi", "downwardAPI", "ephemeral",
+        "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi", "nfs",
+        "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume", "projected", "quobyte", "rbd", "scaleIO", "secret",
+        "storageos", "vsphereVolume",
+    };
+
+    static ImmutableArray<Volume> Volumes(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<Volume>();
+        foreach (var (item, p) in r.MapList(node, path))
+        {
+            string? name = null;
+            HostPathVolumeSource? hostPath = null;
+            EmptyDirVolumeSource? emptyDir = null;
+            foreach (var (key, value, vp) in r.Entries(item, p))
+            {
+                switch (key)
+                {
+                    case "name": name = r.Str(value, vp); break;
+                    case "hostPath":
+                        if (r.Map(value, vp) is not { } hp) break;
+                        string? hpPath = null, hpType = null;
+                        foreach (var (k, v, kp) in r.Entries(hp, vp))
+                        {
+                            if (k == "path") hpPath = r.Str(v, kp);
+                            else if (k == "type") hpType = r.Str(v, kp);
+                            else Unknown(r, v, kp, k);
+                        }
+                        hostPath = new HostPathVolumeSource(hpPath ?? "", string.IsNullOrEmpty(hpType) ? null : hpType);
+                        break;
+                    case "emptyDir":
+                        string? medium = null, size = null;
+                        if (!NodeReader.IsNull(value) && r.Map(value, vp) is { } ed)
+                            foreach (var (k, v, kp) in r.Entries(ed, vp))
+                            {
+                                if (k == "medium") medium = r.Str(v, kp);
+                                else if (k == "sizeLimit") size = r.Text(v, kp);
+                                else Unknown(r, v, kp, k);
+                            }
+                        emptyDir = new EmptyDirVolumeSource(string.IsNullOrEmpty(medium) ? null : medium, size);
+                        break;
+                    default:
+                        if (UnsupportedVolumeSources.Contains(key))
+                            r.Error(value, vp, $"volume source \"{key}\" is not supported by Troupe yet (hostPath and emptyDir are)");
+                        else Unknown(r, value, vp, key);
+                        break;
+                }
+            }
+            b.Add(new Volume { Name = name ?? "", HostPath = hostPath, EmptyDir = emptyDir });
+        }
+        return b.ToImmutable();
+    }
+
+    static ImmutableArray<VolumeMount> VolumeMounts(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<VolumeMount>();
+        foreach (var (item, p) in r.MapList(node, path))
+        {
+            string? name = null, mountPath = null, subPath = null;
+            bool? readOnly = null;
+            foreach (var (key, value, mp) in r.Entries(item, p))
+            {
+                switch (key)
+                {
+                    case "name": name = r.Str(value, mp); break;
+                    case "mountPath": mountPath = r.Str(value, mp); break;
+                    case "readOnly": readOnly = r.Bool(value, mp); break;
+                    case "subPath": subPath = r.Str(value, mp); break;
+                    case "subPathExpr":
+                        r.Error(value, mp, "subPathExpr is not supported by Troupe yet; use subPath");
+                        break;
+                    case "mountPropagation" or "recursiveReadOnly": break;
+                    default: Unknown(r, value, mp, key); break;
+                }
+            }
+            b.Add(new VolumeMount { Name = name ?? "", MountPath = mountPath ?? "", ReadOnly = readOnly ?? false, SubPath = string.IsNullOrEmpty(subPath) ? null : subPath });
+        }
+        return b.ToImmutable();
     }
 
     static ImmutableArray<Container> Containers(NodeReader r, YamlNode node, string path)
@@ -257,6 +343,7 @@ internal static class ObjectMapper
         var ports = ImmutableArray<PortSpec>.Empty;
         ResourceRequirements resources = new();
         bool? tty = null, stdin = null, stdinOnce = null;
+        var volumeMounts = ImmutableArray<VolumeMount>.Empty;
         SecurityContext? security = null;
         foreach (var (key, value, p) in r.Entries(map, path))
         {
@@ -275,13 +362,14 @@ internal static class ObjectMapper
                 case "stdin": stdin = r.Bool(value, p); break;
                 case "stdinOnce": stdinOnce = r.Bool(value, p) == true ? true : null; break;
                 case "securityContext": security = Security(r, value, p); break;
+                case "volumeMounts": volumeMounts = VolumeMounts(r, value, p); break;
                 case "envFrom":
                     if (!NodeReader.IsNull(value))
                         r.Error(value, p, "is not supported by Troupe yet; list the variables under env with a value");
                     break;
                 case "lifecycle" or "livenessProbe" or "readinessProbe" or "startupProbe" or "resizePolicy"
                     or "restartPolicy" or "restartPolicyRules" or "terminationMessagePath"
-                    or "terminationMessagePolicy" or "volumeDevices" or "volumeMounts":
+                    or "terminationMessagePolicy" or "volumeDevices":
                     break;
                 default: Unknown(r, value, p, key); break;
             }
@@ -301,6 +389,7 @@ internal static class ObjectMapper
             Stdin = stdin ?? false,
             StdinOnce = stdinOnce,
             SecurityContext = security,
+            VolumeMounts = volumeMounts,
         };
     }
 

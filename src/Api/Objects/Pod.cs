@@ -34,9 +34,14 @@ public sealed record Volume
     public string Name { get; set; } = "";
     public HostPathVolumeSource? HostPath { get; init; }
     public NamedVolumeSource? TroupeVolume { get; init; }
+    public EmptyDirVolumeSource? EmptyDir { get; init; }
 }
 
-public sealed record HostPathVolumeSource(string Path);
+/// <summary>A host path; <c>Type</c> as Kubernetes' hostPath.type (<c>DirectoryOrCreate</c>, <c>Directory</c>, <c>FileOrCreate</c>, <c>File</c>, ...; null or empty: no check).</summary>
+public sealed record HostPathVolumeSource(string Path, string? Type = null);
+
+/// <summary>A directory that lives as long as the pod (on the node's disk; <c>Medium</c> and <c>SizeLimit</c> kept as written).</summary>
+public sealed record EmptyDirVolumeSource(string? Medium = null, string? SizeLimit = null);
 
 public sealed record NamedVolumeSource(string VolumeName);
 
@@ -46,6 +51,8 @@ public sealed record VolumeMount
     public string Name { get; set; } = "";
     public string MountPath { get; set; } = "";
     public bool ReadOnly { get; init; }
+    /// <summary>A path inside the volume to mount instead of its root.</summary>
+    public string? SubPath { get; init; }
 }
 
 /// <summary>One container of a pod spec.</summary>

@@ -187,6 +187,58 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
     }
 
     [SkippableFact]
+    public void A_manifest_mounts_hostPath_and_an_emptyDir_its_containers_share_and_the_emptyDir_goes_with_the_pod()
+    {
+        var cli = Start();
+        var host = Directory.CreateTempSubdirectory("troupe-it-hostpath-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(host, "in.txt"), "from-the-host");
+            var made = Path.Combine(host, "made");
+            cli.Apply($$$"""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: vols
+                spec:
+                  restartPolicy: Never
+                  containers:
+                  - name: writer
+                    image: busybox
+                    command: [sh, -c, "echo from-writer > /shared/msg; cat /host/in.txt > /shared/copy; sleep 600"]
+                    volumeMounts:
+                    - {name: shared, mountPath: /shared}
+                    - {name: host, mountPath: /host, readOnly: true}
+                  - name: reader
+                    image: busybox
+                    command: [sleep, "600"]
+                    volumeMounts:
+                    - {name: shared, mountPath: /in}
+                    - {name: made, mountPath: /made, subPath: sub/dir}
+                  volumes:
+                  - {name: shared, emptyDir: {}}
+                  - {name: host, hostPath: {path: {{{host}}}}}
+                  - {name: made, hostPath: {path: {{{made}}}, type: DirectoryOrCreate}}
+                """, "vols.yaml");
+            var both = Eventually.Until("the reader to see what the writer wrote", Long,
+                () => cli.Run("exec", "vols", "-c", "reader", "--", "sh", "-c", "cat /in/msg /in/copy"), r => r.ExitCode == 0, r => r.ToString());
+            Assert.Equal("from-writer\nfrom-the-host", both.Stdout.Trim());
+            cli.Expect(0, "exec", "vols", "-c", "reader", "--", "sh", "-c", "echo via-subpath > /made/f");
+            Assert.Equal("via-subpath\n", File.ReadAllText(Path.Combine(made, "sub", "dir", "f")));
+            Assert.NotEqual(0, cli.Run("exec", "vols", "-c", "writer", "--", "touch", "/host/nope").ExitCode); // readOnly
+            Assert.False(File.Exists(Path.Combine(host, "nope")));
+
+            var uid = cli.Expect(0, "get", "pods", "vols", "-o", "json").Json.GetProperty("metadata").GetProperty("uid").GetString()!;
+            var emptyDir = Path.Combine(cli.Home, "pods", uid, "volumes", "shared");
+            Assert.True(File.Exists(Path.Combine(emptyDir, "msg")), $"the emptyDir is not at {emptyDir}");
+            cli.Expect(0, Long, "delete", "pod", "vols", "--grace-period", "1");
+            Eventually.Until("the emptyDir to go with its pod", Long, () => Directory.Exists(emptyDir), exists => !exists, _ => emptyDir);
+            Assert.True(File.Exists(Path.Combine(host, "in.txt"))); // a hostPath is the host's: left as it was
+        }
+        finally { Directory.Delete(host, true); }
+    }
+
+    [SkippableFact]
     public void A_bind_mount_shares_a_host_directory_and_a_named_volume_outlives_its_container()
     {
         var cli = Start();
