@@ -157,15 +157,15 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
             var state = await PodSandboxState.LoadAsync(stateFile) ?? new PodSandboxState();
             var all = await driver.ListAsync();
             var mine = all.Where(r => r.Labels.TryGetValue(ContainerLaunchBuilder.LabelPodUid, out var u) && u == uid).ToList();
-            if (publish.Count == 0 || network is null || proxy is null) return new Initialized(state, mine);
-            // A pod that publishes ports: its own network namespace on the node's bridge, and a proxy per port.
+            if (network is null) return new Initialized(state, mine);
+            // Every pod: its own network namespace with an address on the node's bridge; a proxy per published port.
             PodNetworkInfo? info = null;
             var published = new List<PublishedPort>();
             try
             {
                 info = await network.SetupAsync(uid, hostname);
-                foreach (var p in publish)
-                    published.Add(await proxy.PublishAsync(p.HostIP is { Length: > 0 } ip ? System.Net.IPAddress.Parse(ip) : null, p.HostPort!.Value, info.IP, p.ContainerPort));
+                foreach (var p in proxy is null ? [] : publish)
+                    published.Add(await proxy!.PublishAsync(p.HostIP is { Length: > 0 } ip ? System.Net.IPAddress.Parse(ip) : null, p.HostPort!.Value, info.IP, p.ContainerPort));
                 return new Initialized(state, mine, info, published);
             }
             catch (Exception ex) when (ex is PortInUseException or NetworkSetupException or IpamExhaustedException or FormatException or System.Net.Sockets.SocketException)

@@ -45,6 +45,8 @@ public sealed class Bridge
     /// </summary>
     public async Task EnsureAsync()
     {
+        // once set up by this process, only a bridge gone since (deleted by hand) is set up again
+        if (_ensured && Directory.Exists($"/sys/class/net/{Name}")) return;
         foreach (var (link, net, address) in await IpTool.Ipv4AddressesAsync())
             if (link != Name && net.Overlaps(Cidr))
                 throw new NetworkSetupException($"pod CIDR {Cidr} of node {NodeName} overlaps {address}/{net.PrefixLength} on {link}; give each node its own CIDR");
@@ -58,7 +60,10 @@ public sealed class Bridge
         await IpTool.RunAsync("link", "set", "dev", Name, "alias", Alias);
         await IpTool.RunAsync("addr", "replace", $"{Gateway}/{Cidr.PrefixLength}", "dev", Name);
         await IpTool.RunAsync("link", "set", "dev", Name, "up");
+        _ensured = true;
     }
+
+    private volatile bool _ensured;
 
     /// <summary>True when the bridge exists.</summary>
     public async Task<bool> ExistsAsync() => (await IpTool.TryAsync("link", "show", "dev", Name)).ExitCode == 0;
@@ -69,6 +74,7 @@ public sealed class Bridge
     /// </summary>
     public async Task DeleteAsync()
     {
+        _ensured = false;
         var link = (await IpTool.LinksAsync()).FirstOrDefault(l => l.Name == Name);
         if (link is null) return;
         if (link.Kind != "bridge" || link.Alias != Alias)

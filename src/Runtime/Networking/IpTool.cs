@@ -15,6 +15,25 @@ internal static class IpTool
     public static Task<string> InNetnsAsync(string netns, params string[] args) =>
         CheckedAsync(Nsenter, [$"--net={netns}", "--", Ip, .. args]);
 
+    /// <summary>
+    /// Run several <c>ip</c> commands (one per line, without the leading <c>ip</c>) in one process with
+    /// <c>ip -batch</c>, inside <paramref name="netns"/> when given: one process instead of one per command.
+    /// </summary>
+    public static async Task BatchAsync(string? netns, params string[][] commands)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"troupe-ip-{Guid.NewGuid():N}.batch");
+        await File.WriteAllLinesAsync(file, commands.Select(c => string.Join(' ', c.Select(Quote))));
+        try
+        {
+            if (netns is null) await CheckedAsync(Ip, ["-batch", file]);
+            else await CheckedAsync(Nsenter, [$"--net={netns}", "--", Ip, "-batch", file]);
+        }
+        finally { File.Delete(file); }
+    }
+
+    private static string Quote(string a) =>
+        a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '/' or ':' or '-' or '_') ? a : "\"" + a.Replace("\"", "\\\"") + "\"";
+
     /// <summary>Run <c>ip ARGS</c>; returns ip's exit code and stderr instead of throwing.</summary>
     public static async Task<ProcessRunner.Result> TryAsync(params string[] args) =>
         await ProcessRunner.RunAsync(Ip, args, TimeSpan.FromSeconds(15));

@@ -82,17 +82,25 @@ public sealed class PodNetwork
         try
         {
             var ip = await Ipam.AllocateAsync(uid, ct);
-            var existing = (await IpTool.LinksAsync()).FirstOrDefault(l => l.Name == veth);
-            if (!(existing is { } e && e.Master == Bridge.Name && e.Up && Mounts.IsMountPoint(netns)))
+            // the host's view of the veth from /sys (no process): there, on our bridge and up, with its namespace mounted
+            var sys = $"/sys/class/net/{veth}";
+            var existing = Directory.Exists(sys);
+            var intact = existing && Mounts.IsMountPoint(netns)
+                && Path.GetFileName(new FileInfo(Path.Combine(sys, "master")).LinkTarget ?? "") == Bridge.Name
+                && (File.ReadAllText(Path.Combine(sys, "flags")).Trim() is var flags && (Convert.ToInt32(flags, 16) & 1) == 1);
+            if (!intact)
             {
-                if (existing is not null) await DeleteLinkAsync(veth);
+                if (existing) await DeleteLinkAsync(veth);
                 await EnsureNetnsAsync(netns);
-                await IpTool.RunAsync("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns);
-                await IpTool.RunAsync("link", "set", "dev", veth, "alias", VethAlias(uid), "master", Bridge.Name, "up");
-                await IpTool.InNetnsAsync(netns, "link", "set", "lo", "up");
-                await IpTool.InNetnsAsync(netns, "addr", "replace", $"{ip}/{Bridge.Cidr.PrefixLength}", "dev", "eth0");
-                await IpTool.InNetnsAsync(netns, "link", "set", "eth0", "up");
-                await IpTool.InNetnsAsync(netns, "route", "replace", "default", "via", Bridge.Gateway.ToString(), "dev", "eth0");
+                // three processes in all: unshare above, the host side, then the pod side
+                await IpTool.BatchAsync(null,
+                    ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns],
+                    ["link", "set", "dev", veth, "alias", VethAlias(uid), "master", Bridge.Name, "up"]);
+                await IpTool.BatchAsync(netns,
+                    ["link", "set", "lo", "up"],
+                    ["addr", "replace", $"{ip}/{Bridge.Cidr.PrefixLength}", "dev", "eth0"],
+                    ["link", "set", "eth0", "up"],
+                    ["route", "replace", "default", "via", Bridge.Gateway.ToString(), "dev", "eth0"]);
             }
             var (hosts, resolv) = await WriteFilesAsync(uid, hostname, ip, ct);
             return new PodNetworkInfo(uid, netns, ip, Bridge.Gateway, veth) { HostsPath = hosts, ResolvConfPath = resolv };

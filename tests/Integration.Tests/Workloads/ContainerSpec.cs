@@ -158,6 +158,23 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
     }
 
     [SkippableFact]
+    public void Every_container_has_its_own_address_on_the_bridge_reachable_from_the_host_without_publishing()
+    {
+        var cli = Start();
+        cli.Expect(0, Long, "run", "-d", "--name", "unpublished", "busybox", "sh", "-c",
+            "mkdir -p /www; echo at-its-own-address > /www/index.html; exec httpd -f -p 8000 -h /www");
+        var pod = Eventually.Until("unpublished to run", Long, () => cli.Expect(0, "get", "pods", "unpublished", "-o", "json").Json,
+            p => p.GetProperty("status").TryGetProperty("podIP", out var ip) && ip.GetString() is { Length: > 0 } && p.GetProperty("status").GetProperty("phase").GetString() == "Running",
+            p => p.ToString());
+        var ip = pod.GetProperty("status").GetProperty("podIP").GetString()!;
+        Assert.Matches(@"^10\.\d+\.\d+\.\d+$", ip);
+        Assert.Contains("at-its-own-address", Eventually.Until("httpd to answer", Long, () => { try { return Get(ip, 8000); } catch (Exception e) { return e.Message; } }, b => b.Contains("at-its-own-address"), b => b));
+        // the container sees the same address on its eth0
+        Assert.Contains($"inet {ip}/", cli.Expect(0, "exec", "unpublished", "ip", "-4", "addr", "show", "eth0").Stdout);
+        cli.Expect(0, Long, "rm", "-f", "unpublished");
+    }
+
+    [SkippableFact]
     public void A_published_port_serves_on_localhost_from_the_pods_own_address_and_is_released_by_rm()
     {
         var cli = Start();
