@@ -52,6 +52,7 @@ public sealed class CatalogActor : ReceiveActor
             ReplicaSet r => r with { Metadata = meta },
             Pod p => p with { Metadata = meta },
             Node n => n with { Metadata = meta },
+            Service svc => svc with { Metadata = meta },
             _ => o,
         };
     }
@@ -102,7 +103,14 @@ public sealed class CatalogActor : ReceiveActor
                 return CommandRejected.Invalid($"unable to parse requirement: {err}");
         }
         var ns = q.AllNamespaces || !Kinds.IsNamespaced(kind) ? null : q.Namespace ?? "default";
-        IEnumerable<KubeObject> items = kind == "Event" ? _events : _objects.Values.Where(o => o.Kind == kind);
+        IEnumerable<KubeObject> items = kind switch
+        {
+            "Event" => _events,
+            // derived on every read from the Services and the pods as they are now
+            "Endpoints" => _objects.Values.OfType<Service>().Where(s => ns is null || s.Metadata.Namespace == ns)
+                .Select(s => (KubeObject)EndpointsBuilder.For(s, _objects.Values.OfType<Pod>())).ToList(),
+            _ => _objects.Values.Where(o => o.Kind == kind),
+        };
         items = items.Where(o => (ns is null || o.Metadata.Namespace == ns)
                                  && (q.Name is null || o.Metadata.Name == q.Name)
                                  && (selector is null || selector.Matches(o.Metadata.Labels)));

@@ -23,21 +23,23 @@ public sealed partial class ApiGateway : ReceiveActor
     readonly ActorsSettings _settings;
     readonly IActorRef _deployments;
     readonly IActorRef _barePods;
+    readonly IActorRef _services;
     readonly IActorRef _catalog;
     readonly IActorRef _nodeAgent;
     readonly ImageStore _images;
     readonly Pong _pong;
     readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef catalog, IActorRef nodeAgent,
+    public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef catalog, IActorRef nodeAgent,
         ImageStore images, Pong pong) =>
-        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, barePods, catalog, nodeAgent, images, pong));
+        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, barePods, services, catalog, nodeAgent, images, pong));
 
-    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
+    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
     {
         _settings = settings;
         _deployments = deployments;
         _barePods = barePods;
+        _services = services;
         _catalog = catalog;
         _nodeAgent = nodeAgent;
         _images = images;
@@ -112,11 +114,15 @@ public sealed partial class ApiGateway : ReceiveActor
                         if (await _images.ResolveAsync(c.Image) is null)
                             problems.Add($"pod/{p.Metadata.Name}: spec.containers[{c.Name}].image: image \"{c.Image}\" is not in the node's image store (troupe load, build or pull it first)");
                     break;
+                case Service:
+                    break;
                 default:
-                    problems.Add($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name}: kind {o.Kind} is parsed but not run by Troupe yet (only Deployments and Pods)");
+                    problems.Add($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name}: kind {o.Kind} is parsed but not run by Troupe yet (only Deployments, Pods and Services)");
                     break;
             }
         }
+        var (services, serviceProblems, warnings) = await PrepareServicesAsync(m);
+        problems.AddRange(serviceProblems);
         if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
 
         var results = ImmutableArray.CreateBuilder<AppliedObject>();
@@ -145,7 +151,8 @@ public sealed partial class ApiGateway : ReceiveActor
             }
             results.Add(new AppliedObject("Pod", p.Metadata.Namespace, p.Metadata.Name, action));
         }
-        return new ObjectsApplied(results.ToImmutable(), 0);
+        if (await ApplyServicesAsync(services, m.DryRun, results) is { } failed) return failed;
+        return new ObjectsApplied(results.ToImmutable(), 0) { Warnings = warnings.Count == 0 ? null : [.. warnings] };
     }
 
     /// <summary>What an apply would do to an object, from the Catalog: <c>configured</c> when it exists, else <c>created</c>.</summary>
@@ -181,6 +188,8 @@ public sealed partial class ApiGateway : ReceiveActor
                 var grace = m.GracePeriodSeconds ?? (found is ObjectList { Items: [Pod bare, ..] } ? bare.Spec.TerminationGracePeriodSeconds : 30);
                 return await _barePods.Ask<ITroupeMessage>(new DeleteBarePod(PodIds.Of(m.Namespace, m.Name), m.GracePeriodSeconds),
                     TimeSpan.FromSeconds(grace + 30));
+            case "Service":
+                return await _services.Ask<ITroupeMessage>(new Troupe.Actors.Services.DeleteService(Troupe.Actors.Services.ServiceIds.Of(m.Namespace, m.Name)), _settings.AskTimeout);
             case null:
                 return CommandRejected.Invalid($"the server doesn't have a resource type \"{m.Kind}\"");
             default:

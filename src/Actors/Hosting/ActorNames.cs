@@ -8,4 +8,6 @@ public static class ActorNames
     public const string Gateway = "api-gateway";
     public const string DeploymentShard = "deployment";
     public const string PodShard = "pod";
+    public const string ServiceShard = "service";
+    public const string ServiceProxy = "service-proxy";
 }

@@ -6,6 +6,9 @@ namespace Troupe.Actors.Hosting;
 /// <summary>The <c>troupe.actors</c> section, read once (see reference.conf for each key).</summary>
 public sealed record ActorsSettings(int ShardCount, TimeSpan AskTimeout, TimeSpan StartPodRetry, int MaxEvents, int MaxReplicas)
 {
+    /// <summary>How often each node's Service load balancer reads the Catalog for Services and endpoints.</summary>
+    public TimeSpan ServiceSyncInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
     public static ActorsSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
     public static ActorsSettings Create(Config config)
@@ -16,6 +19,9 @@ public sealed record ActorsSettings(int ShardCount, TimeSpan AskTimeout, TimeSpa
             c.GetTimeSpan("ask-timeout", TimeSpan.FromSeconds(30)),
             c.GetTimeSpan("start-pod-retry", TimeSpan.FromSeconds(5)),
             c.GetInt("max-events", 2000),
-            c.GetInt("max-replicas", 10000));
+            c.GetInt("max-replicas", 10000))
+        {
+            ServiceSyncInterval = c.GetTimeSpan("service-sync-interval", TimeSpan.FromMilliseconds(200)),
+        };
     }
 }

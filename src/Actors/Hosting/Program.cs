@@ -119,6 +119,14 @@ public static class Program
                 };
             }
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);
+            // every worker balances every Service's connections (its ClusterIPs on the pod bridge when there is one)
+            var podNetwork = nodeSettings.Network;
+            var balancer = new Troupe.Runtime.Networking.ServiceBalancer(podNetwork is null ? null : async () =>
+            {
+                await podNetwork.Bridge.EnsureAsync();
+                return podNetwork.Bridge.Name;
+            });
+            system.ActorOf(Troupe.Actors.Services.ServiceProxy.Props(catalog, balancer, nodeName, settings.ServiceSyncInterval), ActorNames.ServiceProxy);
         }
         images ??= new ImageStore(Path.Combine(home, "images"));
         // RUN steps run in runc containers: a node without runc (or not root) still builds Dockerfiles without RUN
@@ -126,7 +134,8 @@ public static class Program
 
         var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog);
         var barePods = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Pods.BarePodRegion.Start(system, settings, nodeName, catalog);
-        var gateway = system.ActorOf(ApiGateway.Props(settings, region, barePods, catalog, nodeAgent, images,
+        var services = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Services.ServiceRegion.Start(system, settings, catalog);
+        var gateway = system.ActorOf(ApiGateway.Props(settings, region, barePods, services, catalog, nodeAgent, images,
             new Troupe.Api.Protocol.Pong(nodeName, Version, cluster.SelfAddress.ToString(), driverName)), ActorNames.Gateway);
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 

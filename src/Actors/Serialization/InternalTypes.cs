@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Troupe.Actors.Deployments;
 using Troupe.Actors.Pods;
+using Troupe.Actors.Services;
 
 namespace Troupe.Actors.Serialization;
 
@@ -25,6 +26,10 @@ public static class InternalTypes
         (typeof(CreateBarePod), "CreateBarePod", InternalJsonContext.Default.CreateBarePod),
         (typeof(BarePodAccepted), "BarePodAccepted", InternalJsonContext.Default.BarePodAccepted),
         (typeof(DeleteBarePod), "DeleteBarePod", InternalJsonContext.Default.DeleteBarePod),
+        (typeof(ServiceApplied), "ServiceApplied.v1", InternalJsonContext.Default.ServiceApplied),
+        (typeof(ServiceDeleted), "ServiceDeleted.v1", InternalJsonContext.Default.ServiceDeleted),
+        (typeof(ApplyService), "ApplyService", InternalJsonContext.Default.ApplyService),
+        (typeof(DeleteService), "DeleteService", InternalJsonContext.Default.DeleteService),
     ];
 
     static readonly Dictionary<Type, string> ByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
@@ -53,4 +58,8 @@ public static class InternalTypes
 [JsonSerializable(typeof(CreateBarePod))]
 [JsonSerializable(typeof(BarePodAccepted))]
 [JsonSerializable(typeof(DeleteBarePod))]
+[JsonSerializable(typeof(ServiceApplied))]
+[JsonSerializable(typeof(ServiceDeleted))]
+[JsonSerializable(typeof(ApplyService))]
+[JsonSerializable(typeof(DeleteService))]
 internal sealed partial class InternalJsonContext : JsonSerializerContext;

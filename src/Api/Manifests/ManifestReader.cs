@@ -187,7 +187,7 @@ public static class ManifestReader
             var at = kindNode ?? doc;
             var supported = (kind, apiVersion) switch
             {
-                ("Deployment", "apps/v1") or ("ReplicaSet", "apps/v1") or ("Pod", "v1") => true,
+                ("Deployment", "apps/v1") or ("ReplicaSet", "apps/v1") or ("Pod", "v1") or ("Service", "v1") => true,
                 ("List", "v1") when allowList => true,
                 _ => false,
             };
@@ -216,6 +216,7 @@ public static class ManifestReader
             {
                 "Deployment" => ObjectMapper.Deployment(r, spec, meta),
                 "ReplicaSet" => ObjectMapper.ReplicaSet(r, spec, meta),
+                "Service" => ObjectMapper.Service(r, spec, meta),
                 _ => ObjectMapper.Pod(r, spec, meta),
             };
             entries.Add(new ManifestEntry(obj, r.Finish(root)));
@@ -239,10 +240,10 @@ public static class ManifestReader
             var known = KnownApiVersion(kind);
             if (known is null)
             {
-                r.Error(at, "", $"unknown kind {kind} ({apiVersion}): Troupe runs apps/v1 Deployment and ReplicaSet and v1 Pod");
+                r.Error(at, "", $"unknown kind {kind} ({apiVersion}): Troupe runs apps/v1 Deployment and ReplicaSet and v1 Pod and Service");
                 return;
             }
-            if (kind is "Deployment" or "ReplicaSet" or "Pod" or "List")
+            if (kind is "Deployment" or "ReplicaSet" or "Pod" or "Service" or "List")
             {
                 var atVersion = doc.Children.TryGetValue(new YamlScalarNode("apiVersion"), out var v) ? v : doc;
                 r.Error(atVersion, "apiVersion", $"{kind} is not served as {apiVersion}; use apiVersion: {known}");

@@ -73,7 +73,60 @@ public static class ManifestValidator
             case Deployment d: DeploymentSpec(c, d.Spec); break;
             case ReplicaSet rs: ReplicaSetSpec(c, rs.Spec); break;
             case Pod p: PodSpec(c, p.Spec, "spec", requireAlways: false); break;
+            case Service svc: ServiceSpec(c, svc.Spec); break;
         }
+    }
+
+    /// <summary>NodePort's range, as Kubernetes' default <c>--service-node-port-range</c>.</summary>
+    public const int NodePortMin = 30000, NodePortMax = 32767;
+
+    static void ServiceSpec(Ctx c, ServiceSpec s)
+    {
+        if (s.Type is not ("ClusterIP" or "NodePort" or "LoadBalancer"))
+            c.Fail("spec.type", s.Type == "ExternalName"
+                ? "ExternalName Services are not supported by Troupe yet"
+                : $"unsupported value \"{s.Type}\": supported values are \"ClusterIP\", \"NodePort\" and \"LoadBalancer\"");
+        if (s.ClusterIP is { } ip && ip != "None" && !(System.Net.IPAddress.TryParse(ip, out var addr) && addr.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork))
+            c.Fail("spec.clusterIP", $"must be an IPv4 address or None, got \"{ip}\"");
+        if (s.ClusterIP == "None" && s.Type != "ClusterIP") c.Fail("spec.clusterIP", $"may not be None for a {s.Type} Service");
+        if (s.Ports.IsDefaultOrEmpty && s.ClusterIP != "None") c.Fail("spec.ports", "at least one port is required");
+        foreach (var (k, v) in s.Selector)
+        {
+            var p = FieldPath.Key("spec.selector", k);
+            if (NameRules.LabelKey(k) is { } badKey) c.Fail(p, badKey);
+            if (NameRules.LabelValue(v) is { } badValue) c.Fail(p, badValue);
+        }
+        if (s.Ports.IsDefault) return;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<(int, string)>();
+        for (var i = 0; i < s.Ports.Length; i++)
+        {
+            var port = s.Ports[i];
+            var p = $"spec.ports[{i}]";
+            if (s.Ports.Length > 1 && string.IsNullOrEmpty(port.Name)) c.Fail($"{p}.name", "is required when a Service has more than one port");
+            else if (port.Name is { Length: > 0 } n && (NameRules.DnsLabel(n) is { } badName ? Fail(c, $"{p}.name", badName) : !names.Add(n)))
+                c.Fail($"{p}.name", $"duplicate port name \"{n}\"");
+            if (port.Port is < 1 or > 65535) c.Fail($"{p}.port", port.Port == 0 && !c.Has($"{p}.port") ? "is required" : $"must be between 1 and 65535, inclusive, got {port.Port}");
+            if (port.Protocol != "TCP")
+                c.Fail($"{p}.protocol", port.Protocol is "UDP" or "SCTP" ? $"{port.Protocol} Services are not supported by Troupe yet (TCP only)" : $"unsupported value \"{port.Protocol}\": supported values are \"TCP\", \"UDP\" and \"SCTP\"");
+            else if (!seen.Add((port.Port, port.Protocol))) c.Fail($"{p}.port", $"duplicate port {port.Port}/{port.Protocol}");
+            if (port.TargetPort is { } t)
+            {
+                if (t.Number is { } tn) { if (tn is < 1 or > 65535) c.Fail($"{p}.targetPort", $"must be between 1 and 65535, inclusive, got {tn}"); }
+                else if (NameRules.PortName(t.Value) is { } badTarget) c.Fail($"{p}.targetPort", badTarget);
+            }
+            if (port.NodePort is { } np)
+            {
+                if (s.Type == "ClusterIP") c.Fail($"{p}.nodePort", "may not be used when type is 'ClusterIP'");
+                else if (np is < NodePortMin or > NodePortMax) c.Fail($"{p}.nodePort", $"provided port is not in the valid range. The range of valid ports is {NodePortMin}-{NodePortMax}, got {np}");
+            }
+        }
+    }
+
+    static bool Fail(Ctx c, string path, string message)
+    {
+        c.Fail(path, message);
+        return false;
     }
 
     static void Metadata(Ctx c, ObjectMeta m, string path, bool template)

@@ -20,6 +20,66 @@ internal static class ObjectMapper
     public static Pod Pod(NodeReader r, YamlNode? spec, ObjectMeta meta) =>
         new() { Metadata = meta, Spec = (spec is null ? null : PodSpec(r, spec, "spec")) ?? new PodSpec() };
 
+    public static Service Service(NodeReader r, YamlNode? spec, ObjectMeta meta) =>
+        new() { Metadata = meta, Spec = spec is null ? new ServiceSpec() : ServiceSpec(r, spec, "spec") };
+
+    static ServiceSpec ServiceSpec(NodeReader r, YamlNode node, string path)
+    {
+        var map = r.Map(node, path);
+        if (map is null) return new ServiceSpec();
+        string? type = null, clusterIP = null;
+        var selector = ImmutableSortedDictionary<string, string>.Empty;
+        var ports = ImmutableArray<ServicePort>.Empty;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "type": type = r.Str(value, p); break;
+                case "selector": selector = r.StringMap(value, p); break;
+                case "clusterIP": clusterIP = r.Str(value, p); break;
+                case "ports": ports = ServicePorts(r, value, p); break;
+                case "externalName" or "externalIPs" or "loadBalancerSourceRanges" or "loadBalancerClass" or "loadBalancerIP":
+                    if (!NodeReader.IsNull(value)) r.Error(value, p, "is not supported by Troupe yet");
+                    break;
+                case "clusterIPs" or "externalTrafficPolicy" or "internalTrafficPolicy" or "ipFamilies" or "ipFamilyPolicy"
+                    or "publishNotReadyAddresses" or "sessionAffinity" or "sessionAffinityConfig" or "healthCheckNodePort"
+                    or "allocateLoadBalancerNodePorts" or "trafficDistribution":
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new ServiceSpec { Type = type ?? "ClusterIP", Selector = selector, Ports = ports, ClusterIP = string.IsNullOrEmpty(clusterIP) ? null : clusterIP };
+    }
+
+    static ImmutableArray<ServicePort> ServicePorts(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<ServicePort>();
+        foreach (var (item, p) in r.MapList(node, path))
+        {
+            string? name = null, protocol = null;
+            int? port = null, nodePort = null;
+            IntOrString? target = null;
+            foreach (var (key, value, kp) in r.Entries(item, p))
+            {
+                switch (key)
+                {
+                    case "name": name = r.Str(value, kp); break;
+                    case "protocol": protocol = r.Str(value, kp); break;
+                    case "port": port = r.Int(value, kp); break;
+                    case "nodePort": nodePort = r.Int(value, kp); break;
+                    case "targetPort":
+                        if (value is YamlScalarNode { Value: { Length: > 0 } v }) target = new IntOrString(v);
+                        else r.Error(value, kp, "must be a port number or the name of a container port");
+                        break;
+                    case "appProtocol": break;
+                    default: Unknown(r, value, kp, key); break;
+                }
+            }
+            b.Add(new ServicePort { Name = name, Protocol = protocol ?? "TCP", Port = port ?? 0, TargetPort = target, NodePort = nodePort });
+        }
+        return b.ToImmutable();
+    }
+
     /// <summary><c>metadata</c>. The namespace is null when not written (the caller fills in its default).</summary>
     public static (ObjectMeta Meta, string? Namespace) Metadata(NodeReader r, YamlNode? node, string path)
     {

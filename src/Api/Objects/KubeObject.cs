@@ -13,6 +13,8 @@ namespace Troupe.Api.Objects;
 [JsonDerivedType(typeof(Pod), "Pod")]
 [JsonDerivedType(typeof(Event), "Event")]
 [JsonDerivedType(typeof(Node), "Node")]
+[JsonDerivedType(typeof(Service), "Service")]
+[JsonDerivedType(typeof(Endpoints), "Endpoints")]
 public abstract record KubeObject
 {
     public abstract string ApiVersion { get; set; }
@@ -69,6 +71,8 @@ public static class Kinds
         Pod => "Pod",
         Event => "Event",
         Node => "Node",
+        Service => "Service",
+        Endpoints => "Endpoints",
         _ => o.GetType().Name,
     };
 

@@ -53,7 +53,11 @@ public interface ITroupeMessage;
 public sealed record ApplyObjects(ImmutableArray<KubeObject> Objects, bool DryRun = false) : ITroupeMessage;
 
 /// <summary>One line per object, as kubectl prints them. <c>Action</c>: created, configured, unchanged.</summary>
-public sealed record ObjectsApplied(ImmutableArray<AppliedObject> Results, long ResourceVersion) : ITroupeMessage;
+public sealed record ObjectsApplied(ImmutableArray<AppliedObject> Results, long ResourceVersion) : ITroupeMessage
+{
+    /// <summary>What was applied but deserves a word (a Service selecting no pods), printed as kubectl's <c>Warning:</c> lines.</summary>
+    public ImmutableArray<string>? Warnings { get; init; }
+}
 
 public sealed record AppliedObject(string Kind, string Namespace, string Name, string Action);
 

@@ -22,7 +22,8 @@ public sealed class PortPublisher : IAsyncDisposable
     /// </summary>
     public Task<PublishedPort> PublishAsync(IPAddress? hostIp, int hostPort, IPAddress targetIp, int targetPort)
     {
-        var p = PublishedPort.Start(hostIp ?? IPAddress.Any, hostPort, new IPEndPoint(targetIp, targetPort), Forget);
+        var target = new IPEndPoint(targetIp, targetPort);
+        var p = PublishedPort.Start(hostIp ?? IPAddress.Any, hostPort, target, () => target, 1, TimeSpan.FromSeconds(10), Forget);
         lock (_gate) _ports.Add(p);
         return Task.FromResult(p);
     }
@@ -50,28 +51,39 @@ public sealed class PublishedPort : IAsyncDisposable
     private readonly Action<PublishedPort> _onDispose;
     private readonly HashSet<Socket> _connections = [];
     private readonly Task _acceptLoop;
+    private readonly Func<IPEndPoint?> _next;
+    private readonly int _attempts;
+    private readonly TimeSpan _connectTimeout;
     private long _accepted;
     private int _disposed;
 
     /// <summary>The address and port listened on (the real port when 0 was asked for).</summary>
     public IPEndPoint HostEndPoint { get; }
-    /// <summary>Where connections go: the pod's address and port.</summary>
-    public IPEndPoint Target { get; }
+    /// <summary>Where connections go: the pod's address and port (null for a load balancer: it picks per connection).</summary>
+    public IPEndPoint? Target { get; }
     /// <summary>Connections accepted so far.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
     /// <summary>Connections open now.</summary>
     public int Open { get { lock (_connections) return _connections.Count / 2; } }
 
-    private PublishedPort(Socket listener, IPEndPoint target, Action<PublishedPort> onDispose)
+    private PublishedPort(Socket listener, IPEndPoint? target, Func<IPEndPoint?> next, int attempts, TimeSpan connectTimeout, Action<PublishedPort> onDispose)
     {
         _listener = listener;
         HostEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         Target = target;
+        _next = next;
+        _attempts = attempts;
+        _connectTimeout = connectTimeout;
         _onDispose = onDispose;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
-    internal static PublishedPort Start(IPAddress hostIp, int hostPort, IPEndPoint target, Action<PublishedPort> onDispose)
+    /// <summary>
+    /// Listen and forward each connection to <paramref name="next"/>'s choice; a backend that refuses (or does not
+    /// answer within <paramref name="connectTimeout"/>) is given up for the next choice, up to <paramref name="attempts"/>.
+    /// </summary>
+    internal static PublishedPort Start(IPAddress hostIp, int hostPort, IPEndPoint? target, Func<IPEndPoint?> next, int attempts,
+        TimeSpan connectTimeout, Action<PublishedPort> onDispose)
     {
         var listener = new Socket(hostIp.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -91,7 +103,7 @@ public sealed class PublishedPort : IAsyncDisposable
             listener.Dispose();
             throw;
         }
-        return new PublishedPort(listener, target, onDispose);
+        return new PublishedPort(listener, target, next, attempts, connectTimeout, onDispose);
     }
 
     private async Task AcceptLoopAsync()
@@ -111,28 +123,42 @@ public sealed class PublishedPort : IAsyncDisposable
 
     private async Task ForwardAsync(Socket client)
     {
-        var upstream = new Socket(Target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         client.NoDelay = true;
-        upstream.NoDelay = true;
         lock (_connections)
         {
-            if (_cts.IsCancellationRequested) { client.Dispose(); upstream.Dispose(); return; }
+            if (_cts.IsCancellationRequested) { client.Dispose(); return; }
             _connections.Add(client);
-            _connections.Add(upstream);
         }
+        Socket? upstream = null;
         try
         {
-            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
-            connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
-            await upstream.ConnectAsync(Target, connectTimeout.Token);
-            await Task.WhenAll(PumpAsync(client, upstream), PumpAsync(upstream, client));
+            for (var attempt = 0; attempt < _attempts && upstream is null; attempt++)
+            {
+                if (_next() is not { } target) break; // no backend: the client sees its connection close
+                var s = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                lock (_connections) _connections.Add(s);
+                try
+                {
+                    using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
+                    connectTimeout.CancelAfter(_connectTimeout);
+                    await s.ConnectAsync(target, connectTimeout.Token);
+                    upstream = s;
+                }
+                catch (Exception) when (!_cts.IsCancellationRequested)
+                {
+                    // refused or silent (a pod going away): the next backend gets this connection
+                    lock (_connections) _connections.Remove(s);
+                    s.Dispose();
+                }
+            }
+            if (upstream is not null) await Task.WhenAll(PumpAsync(client, upstream), PumpAsync(upstream, client));
         }
-        catch (Exception) { /* refused, reset, timed out, disposed: the client sees its connection close */ }
+        catch (Exception) { /* reset or disposed: the client sees its connection close */ }
         finally
         {
-            lock (_connections) { _connections.Remove(client); _connections.Remove(upstream); }
+            lock (_connections) { _connections.Remove(client); if (upstream is not null) _connections.Remove(upstream); }
             client.Dispose();
-            upstream.Dispose();
+            upstream?.Dispose();
         }
     }
 
@@ -175,7 +201,7 @@ public sealed class PublishedPort : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{HostEndPoint} -> {Target}";
+    public override string ToString() => $"{HostEndPoint} -> {Target?.ToString() ?? "balanced"}";
 }
 
 /// <summary>A host port to publish is taken: <c>port 8080 is already in use on 0.0.0.0</c>.</summary>

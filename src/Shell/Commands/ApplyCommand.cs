@@ -54,6 +54,7 @@ internal static class ApplyCommand
         var applied = Common.Expect<ObjectsApplied>(ctx.Client.Send(new ApplyObjects(set.Objects, DryRun: dryRun == "server")));
         foreach (var r in applied.Results)
             ctx.Out.WriteLine(Line(r.Kind, r.Name, r.Action, output) + (dryRun == "server" ? " (server dry run)" : ""));
+        foreach (var w in applied.Warnings ?? []) ctx.Warn(w);
         return 0;
     }
 

@@ -68,6 +68,30 @@ public static class ObjectTables
                         string[] cells = [n.Metadata.Name, status, roles, Age(n), nodeVersion ?? "<unknown>"];
                         return wide ? [.. cells, None(n.Status.Address), None(n.Status.Driver), n.Status.Pods.ToString()] : cells;
                     });
+            case "Service":
+                return (wide ? ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"] : ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],
+                    o =>
+                    {
+                        var svc = (Service)o;
+                        var external = svc.Spec.Type == "LoadBalancer"
+                            ? svc.Status?.LoadBalancer.Ingress is { IsDefaultOrEmpty: false } ing ? string.Join(",", ing.Select(i => i.Ip)) : "localhost"
+                            : "<none>";
+                        // kubectl: 80/TCP, or 80:30080/TCP with a node port
+                        var ports = svc.Spec.Ports.IsDefaultOrEmpty ? "<none>"
+                            : string.Join(",", svc.Spec.Ports.Select(p => p.NodePort is { } np ? $"{p.Port}:{np}/{p.Protocol}" : $"{p.Port}/{p.Protocol}"));
+                        string[] cells = [svc.Metadata.Name, svc.Spec.Type, None(svc.Spec.ClusterIP), external, ports, Age(svc)];
+                        return wide ? [.. cells, svc.Spec.Selector.IsEmpty ? "<none>" : string.Join(",", svc.Spec.Selector.Select(kv => $"{kv.Key}={kv.Value}"))] : cells;
+                    });
+            case "Endpoints":
+                return (["NAME", "ENDPOINTS", "AGE"],
+                    o =>
+                    {
+                        var ep = (Endpoints)o;
+                        var all = ep.Subsets.SelectMany(s => s.Addresses.SelectMany(a => s.Ports.Select(p => $"{a.Ip}:{p.Port}"))).ToList();
+                        // kubectl shows three and counts the rest
+                        var text = all.Count == 0 ? "<none>" : all.Count <= 3 ? string.Join(",", all) : $"{string.Join(",", all.Take(3))} + {all.Count - 3} more...";
+                        return [ep.Metadata.Name, text, Age(ep)];
+                    });
             default:
                 return (["NAME", "AGE"], o => [o.Metadata.Name, Age(o)]);
         }
