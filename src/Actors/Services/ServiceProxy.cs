@@ -55,13 +55,16 @@ public sealed class ServiceProxy : ReceiveActor, IWithTimers
             {
                 if (!_reported.Add(owner + error)) continue;
                 _log.Warning("service {0}: {1}", owner, error);
-                var (ns, name) = owner.IndexOf('/') is var i and > 0 ? (owner[..i], owner[(i + 1)..]) : ("default", owner);
-                _catalog.Tell(new EventRecorded(new Event
+                foreach (var one in owner.Split(',', StringSplitOptions.RemoveEmptyEntries))
                 {
-                    InvolvedObject = new ObjectReference("Service", ns, name),
-                    Reason = "FailedToListen", Type = "Warning", Message = error, LastTimestamp = DateTimeOffset.UtcNow,
-                    Source = new EventSource("service-proxy", _nodeName),
-                }));
+                    var (ns, name) = one.IndexOf('/') is var i and > 0 ? (one[..i], one[(i + 1)..]) : ("default", one);
+                    _catalog.Tell(new EventRecorded(new Event
+                    {
+                        InvolvedObject = new ObjectReference("Service", ns, name),
+                        Reason = "FailedToListen", Type = "Warning", Message = error, LastTimestamp = DateTimeOffset.UtcNow,
+                        Source = new EventSource("service-proxy", _nodeName),
+                    }));
+                }
             }
         });
         Receive<Status.Failure>(f =>

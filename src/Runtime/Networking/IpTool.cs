@@ -80,6 +80,8 @@ internal static class IpTool
                 if (!a.TryGetProperty("local", out var local) || !a.TryGetProperty("prefixlen", out var plen)) continue;
                 var ip = System.Net.IPAddress.Parse(local.GetString()!);
                 var p = plen.GetInt32();
+                // a single address (/31, /32: a Service's ClusterIP on a bridge, a point-to-point link) is no subnet
+                if (p is < 8 or > 30) continue;
                 result.Add((name, new Cidr(Cidr.ToUInt(ip) & Cidr.Mask(p), p), ip.ToString()));
             }
         }

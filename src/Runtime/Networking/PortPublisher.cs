@@ -23,7 +23,7 @@ public sealed class PortPublisher : IAsyncDisposable
     public Task<PublishedPort> PublishAsync(IPAddress? hostIp, int hostPort, IPAddress targetIp, int targetPort)
     {
         var target = new IPEndPoint(targetIp, targetPort);
-        var p = PublishedPort.Start(hostIp ?? IPAddress.Any, hostPort, target, () => target, 1, TimeSpan.FromSeconds(10), Forget);
+        var p = PublishedPort.Start(hostIp ?? IPAddress.Any, hostPort, target, _ => target, 1, TimeSpan.FromSeconds(10), Forget);
         lock (_gate) _ports.Add(p);
         return Task.FromResult(p);
     }
@@ -51,7 +51,7 @@ public sealed class PublishedPort : IAsyncDisposable
     private readonly Action<PublishedPort> _onDispose;
     private readonly HashSet<Socket> _connections = [];
     private readonly Task _acceptLoop;
-    private readonly Func<IPEndPoint?> _next;
+    private readonly Func<IPAddress, IPEndPoint?> _next;
     private readonly int _attempts;
     private readonly TimeSpan _connectTimeout;
     private long _accepted;
@@ -66,7 +66,7 @@ public sealed class PublishedPort : IAsyncDisposable
     /// <summary>Connections open now.</summary>
     public int Open { get { lock (_connections) return _connections.Count / 2; } }
 
-    private PublishedPort(Socket listener, IPEndPoint? target, Func<IPEndPoint?> next, int attempts, TimeSpan connectTimeout, Action<PublishedPort> onDispose)
+    private PublishedPort(Socket listener, IPEndPoint? target, Func<IPAddress, IPEndPoint?> next, int attempts, TimeSpan connectTimeout, Action<PublishedPort> onDispose)
     {
         _listener = listener;
         HostEndPoint = (IPEndPoint)listener.LocalEndPoint!;
@@ -79,10 +79,11 @@ public sealed class PublishedPort : IAsyncDisposable
     }
 
     /// <summary>
-    /// Listen and forward each connection to <paramref name="next"/>'s choice; a backend that refuses (or does not
+    /// Listen and forward each connection to <paramref name="next"/>'s choice for the address the client connected to
+    /// (a wildcard listener serves several: a Service's ClusterIP, the host's own); a backend that refuses (or does not
     /// answer within <paramref name="connectTimeout"/>) is given up for the next choice, up to <paramref name="attempts"/>.
     /// </summary>
-    internal static PublishedPort Start(IPAddress hostIp, int hostPort, IPEndPoint? target, Func<IPEndPoint?> next, int attempts,
+    internal static PublishedPort Start(IPAddress hostIp, int hostPort, IPEndPoint? target, Func<IPAddress, IPEndPoint?> next, int attempts,
         TimeSpan connectTimeout, Action<PublishedPort> onDispose)
     {
         var listener = new Socket(hostIp.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -132,9 +133,11 @@ public sealed class PublishedPort : IAsyncDisposable
         Socket? upstream = null;
         try
         {
+            var dialled = (client.LocalEndPoint as IPEndPoint)?.Address ?? IPAddress.Any;
+            if (dialled.IsIPv4MappedToIPv6) dialled = dialled.MapToIPv4();
             for (var attempt = 0; attempt < _attempts && upstream is null; attempt++)
             {
-                if (_next() is not { } target) break; // no backend: the client sees its connection close
+                if (_next(dialled) is not { } target) break; // no backend: the client sees its connection close
                 var s = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 lock (_connections) _connections.Add(s);
                 try

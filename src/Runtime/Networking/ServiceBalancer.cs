@@ -22,25 +22,45 @@ public sealed class ServiceBalancer : IAsyncDisposable
     private readonly Func<Task<string>>? _interface;
     private string? _interfaceName;
 
-    private sealed class Entry(PublishedPort port, Backends backends, string owner)
+    private sealed class Entry(PublishedPort port, Router router)
     {
         public readonly PublishedPort Port = port;
-        public readonly Backends Backends = backends;
-        public readonly string Owner = owner;
+        public readonly Router Router = router;
     }
 
     /// <summary>Round-robin over an array swapped whole when the endpoints change.</summary>
-    private sealed class Backends
+    private sealed class Backends(ImmutableArray<IPEndPoint> all)
     {
-        private ImmutableArray<IPEndPoint> _all = [];
         private int _next = -1;
-        public void Set(ImmutableArray<IPEndPoint> all) => _all = all.IsDefault ? [] : all;
-        public int Count => _all.Length;
-        public IPEndPoint? Next()
+        public readonly ImmutableArray<IPEndPoint> All = all.IsDefault ? [] : all;
+        public IPEndPoint? Next() =>
+            All.Length == 0 ? null : All[(int)((uint)Interlocked.Increment(ref _next) % (uint)All.Length)];
+    }
+
+    /// <summary>
+    /// What one listener serves, by the address a client dialled: a wildcard listener (0.0.0.0:P of a NodePort or
+    /// LoadBalancer Service) also takes connections to any Service's ClusterIP:P, which Linux will not let a second
+    /// socket bind beside it, and sends each to that Service's backends.
+    /// </summary>
+    private sealed class Router
+    {
+        private volatile IReadOnlyDictionary<IPAddress, Backends> _byIp = new Dictionary<IPAddress, Backends>();
+        private volatile Backends? _default;
+        public volatile string Owners = "";
+
+        public void Set(BalancedPort? wildcard, IEnumerable<BalancedPort> specific)
         {
-            var all = _all;
-            return all.Length == 0 ? null : all[(int)((uint)Interlocked.Increment(ref _next) % (uint)all.Length)];
+            // keep a Backends (its round-robin position) when its addresses did not change
+            var old = _byIp;
+            _byIp = specific.ToDictionary(b => b.Ip, b => old.TryGetValue(b.Ip, out var o) && o.All.SequenceEqual(b.Backends) ? o : new Backends(b.Backends));
+            var d = _default;
+            _default = wildcard is null ? null : d is not null && d.All.SequenceEqual(wildcard.Backends) ? d : new Backends(wildcard.Backends);
         }
+
+        public IPEndPoint? Next(IPAddress dialled) =>
+            _byIp.TryGetValue(dialled, out var b) ? b.Next() : _default?.Next();
+
+        public int Count(IPAddress ip) => ip.Equals(IPAddress.Any) ? _default?.All.Length ?? 0 : _byIp.TryGetValue(ip, out var b) ? b.All.Length : 0;
     }
 
     /// <summary>
@@ -50,20 +70,22 @@ public sealed class ServiceBalancer : IAsyncDisposable
     /// </summary>
     public ServiceBalancer(Func<Task<string>>? clusterIpInterface) => _interface = clusterIpInterface;
 
-    /// <summary>What is listened on now, and by whom.</summary>
-    public IReadOnlyList<(IPEndPoint Address, string Owner, int Backends)> Listening
+    /// <summary>What is listened on now: the listening address, the Services it serves, its default backends.</summary>
+    public IReadOnlyList<(IPEndPoint Address, string Owners, int Backends)> Listening
     {
         get
         {
             _gate.Wait();
-            try { return _listeners.Values.Select(e => (e.Port.HostEndPoint, e.Owner, e.Backends.Count)).ToList(); }
+            try { return _listeners.Values.Select(e => (e.Port.HostEndPoint, e.Router.Owners, e.Router.Count(e.Port.HostEndPoint.Address))).ToList(); }
             finally { _gate.Release(); }
         }
     }
 
     /// <summary>
-    /// Make the listeners match <paramref name="wanted"/>. Returns one message per port that could not be listened on
-    /// (<c>port 5000 is already in use on 0.0.0.0</c>), keyed by owner; the others are served.
+    /// Make the listeners match <paramref name="wanted"/>: per port, one wildcard listener when a Service wants
+    /// 0.0.0.0 (it also serves the ClusterIPs on that port), else one listener per ClusterIP. Returns one message per
+    /// port that could not be listened on (<c>port 5000 is already in use on 0.0.0.0</c>), with the Services it
+    /// would have served; the others are served.
     /// </summary>
     public async Task<IReadOnlyList<(string Owner, string Error)>> ApplyAsync(IReadOnlyList<BalancedPort> wanted)
     {
@@ -71,31 +93,34 @@ public sealed class ServiceBalancer : IAsyncDisposable
         try
         {
             var errors = new List<(string, string)>();
-            var want = wanted.GroupBy(w => (w.Ip, w.Port)).ToDictionary(g => g.Key, g => g.First());
+            var plan = new Dictionary<(IPAddress, int), (BalancedPort? Wildcard, List<BalancedPort> Specific)>();
+            foreach (var byPort in wanted.GroupBy(w => w.Port))
+            {
+                var wildcard = byPort.FirstOrDefault(w => w.Ip.Equals(IPAddress.Any));
+                var specific = byPort.Where(w => !w.Ip.Equals(IPAddress.Any)).GroupBy(w => w.Ip).Select(g => g.First()).ToList();
+                if (wildcard is not null) plan[(IPAddress.Any, byPort.Key)] = (wildcard, specific);
+                else foreach (var s in specific) plan[(s.Ip, byPort.Key)] = (null, [s]);
+            }
             foreach (var (key, entry) in _listeners.ToList())
-                if (!want.TryGetValue(key, out var w) || w.Owner != entry.Owner)
+                if (!plan.ContainsKey(key))
                 {
                     await entry.Port.DisposeAsync();
                     _listeners.Remove(key);
                 }
-            var ips = want.Keys.Select(k => k.Ip).Where(ip => !ip.Equals(IPAddress.Any)).ToHashSet();
+            var ips = wanted.Select(w => w.Ip).Where(ip => !ip.Equals(IPAddress.Any)).ToHashSet();
             if (_interface is not null) await SyncAddressesAsync(ips, errors);
-            foreach (var (key, w) in want)
+            foreach (var (key, (wildcard, specific)) in plan)
             {
-                if (_listeners.TryGetValue(key, out var existing))
+                var owners = string.Join(",", (wildcard is null ? specific : [wildcard, .. specific]).Select(b => b.Owner).Distinct());
+                if (!_listeners.TryGetValue(key, out var entry))
                 {
-                    existing.Backends.Set(w.Backends);
-                    continue;
+                    var router = new Router();
+                    try { entry = _listeners[key] = new Entry(PublishedPort.Start(key.Item1, key.Item2, null, router.Next, 3, TimeSpan.FromSeconds(2), _ => { }), router); }
+                    catch (PortInUseException e) { errors.Add((owners, e.Message)); continue; }
+                    catch (System.Net.Sockets.SocketException e) { errors.Add((owners, $"cannot listen on {key.Item1}:{key.Item2}: {e.Message}")); continue; }
                 }
-                var backends = new Backends();
-                backends.Set(w.Backends);
-                try
-                {
-                    var port = PublishedPort.Start(w.Ip, w.Port, null, backends.Next, 3, TimeSpan.FromSeconds(2), _ => { });
-                    _listeners[key] = new Entry(port, backends, w.Owner);
-                }
-                catch (PortInUseException e) { errors.Add((w.Owner, e.Message)); }
-                catch (System.Net.Sockets.SocketException e) { errors.Add((w.Owner, $"cannot listen on {w.Ip}:{w.Port}: {e.Message}")); }
+                entry.Router.Set(wildcard, specific);
+                entry.Router.Owners = owners;
             }
             return errors;
         }

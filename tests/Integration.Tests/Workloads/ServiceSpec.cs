@@ -1,0 +1,141 @@
+using System.Net.Sockets;
+using Troupe.Integration.Tests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Troupe.Integration.Tests.Workloads;
+
+/// <summary>
+/// Services on one real node (runc) with the example app of <c>config/examples/web</c> (busybox httpd, a CGI script
+/// printing the pod's name): the LoadBalancer port on localhost, the NodePort and the ClusterIP (from the host and
+/// from a pod) spread connections over every ready replica; endpoints follow the pods; bad Services are refused
+/// before anything is applied.
+/// </summary>
+public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IClassFixture<NodeFixture>
+{
+    static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
+
+    TroupeCli Start()
+    {
+        Requirements.Runc();
+        var cli = node.Start(output, "services");
+        if (cli.Run("images", "-q", "example-web:1.0").Stdout.Trim().Length == 0)
+            cli.Expect(0, Long, "build", "-q", "-t", "example-web:1.0", RepoRoot.File("config", "examples", "web"));
+        return cli;
+    }
+
+    static int FreePort()
+    {
+        var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    static string Get(string url)
+    {
+        using var c = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try { return c.GetStringAsync(url).GetAwaiter().GetResult().Trim(); }
+        catch (Exception e) { return "failed: " + e.Message; }
+    }
+
+    /// <summary>The example's Service on another port (the test host may have 5000 taken).</summary>
+    static string ExampleService(int port) =>
+        File.ReadAllText(RepoRoot.File("config", "examples", "web", "service.yaml")).Replace("port: 5000", $"port: {port}");
+
+    [SkippableFact]
+    public void A_LoadBalancer_Service_spreads_connections_over_every_ready_replica_and_follows_the_pods()
+    {
+        var cli = Start();
+        var port = FreePort();
+        var deployment = File.ReadAllText(RepoRoot.File("config", "examples", "web", "deployment.yaml"));
+        var applied = cli.Apply(deployment + "\n---\n" + ExampleService(port), "web.yaml");
+        Assert.Contains("service/web created", applied.Stdout);
+        var pods = cli.WaitForRunning("web", 3, Long).Select(p => p.Name).ToHashSet();
+
+        // every replica answers through localhost:PORT, round-robin
+        var seen = Eventually.Until("all three replicas to answer through the Service", Long, () =>
+            Enumerable.Range(0, 9).Select(_ => Get($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList(),
+            answers => pods.All(p => answers.Contains($"pod: {p}")), answers => string.Join(" | ", answers));
+        Assert.All(seen, a => Assert.StartsWith("pod: web-", a));
+        Assert.Contains("Hello from Troupe", Get($"http://127.0.0.1:{port}/"));
+
+        // the Service as kubectl shows it; its ClusterIP and node port answer too, from the host and from a pod
+        var svc = cli.Expect(0, "get", "svc", "web", "-o", "json").Json;
+        var clusterIp = svc.GetProperty("spec").GetProperty("clusterIP").GetString()!;
+        Assert.Matches(@"^10\.96\.\d+\.\d+$", clusterIp);
+        Assert.Equal("LoadBalancer", svc.GetProperty("spec").GetProperty("type").GetString());
+        var nodePort = svc.GetProperty("spec").GetProperty("ports")[0].GetProperty("nodePort").GetInt32();
+        Assert.InRange(nodePort, 30000, 32767);
+        Assert.Matches($@"(?m)^web\s+LoadBalancer\s+{clusterIp.Replace(".", "\\.")}\s+localhost\s+{port}:{nodePort}/TCP\s", cli.Expect(0, "get", "services").Stdout);
+        Assert.StartsWith("pod: web-", Get($"http://{clusterIp}:{port}/cgi-bin/pod"));
+        Assert.StartsWith("pod: web-", Get($"http://127.0.0.1:{nodePort}/cgi-bin/pod"));
+        var fromPod = cli.Expect(0, Long, "run", "--rm", "busybox", "wget", "-q", "-O", "-", $"http://{clusterIp}:{port}/cgi-bin/pod");
+        Assert.StartsWith("pod: web-", fromPod.Stdout.Trim());
+
+        // endpoints: the three pods' addresses at the named target port
+        var ep = cli.Expect(0, "get", "endpoints", "web", "-o", "json").Json;
+        var addresses = ep.GetProperty("subsets")[0].GetProperty("addresses").EnumerateArray().Select(a => a.GetProperty("ip").GetString()).ToList();
+        Assert.Equal(3, addresses.Count);
+        Assert.Equal(5000, ep.GetProperty("subsets")[0].GetProperty("ports")[0].GetProperty("port").GetInt32());
+
+        // scaled down: the gone pods leave the endpoints and the balancer at once, with no failed request
+        cli.Expect(0, "scale", "deployment", "web", "--replicas", "1");
+        var left = Eventually.Until("one pod left", Long, () => cli.Pods("web"), p => p.Count == 1 && p[0].Phase == "Running", TroupeCli.Describe)[0].Name;
+        var after = Eventually.Until("only the one pod to answer", TimeSpan.FromSeconds(15), () =>
+            Enumerable.Range(0, 6).Select(_ => Get($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList(),
+            answers => answers.All(a => a == $"pod: {left}"), answers => string.Join(" | ", answers));
+        Assert.Single(cli.Expect(0, "get", "endpoints", "web", "-o", "json").Json.GetProperty("subsets")[0].GetProperty("addresses").EnumerateArray());
+
+        // deleted: the ports close
+        cli.Expect(0, "delete", "service", "web");
+        Eventually.Until("the port to close", TimeSpan.FromSeconds(10), () => Get($"http://127.0.0.1:{port}/"), r => r.StartsWith("failed:"), r => r);
+        cli.DeleteDeployment("web", "web");
+    }
+
+    [SkippableFact]
+    public void Bad_Services_are_refused_before_anything_is_applied()
+    {
+        var cli = Start();
+        var port = FreePort();
+        var holder = new TcpListener(System.Net.IPAddress.Any, port);
+        holder.Start();
+        try
+        {
+            // a port another process holds: refused, and the Deployment in the same file is not applied either
+            var deployment = File.ReadAllText(RepoRoot.File("config", "examples", "web", "deployment.yaml")).Replace("name: web\n  labels", "name: held\n  labels");
+            var r = cli.Apply(deployment + "\n---\n" + ExampleService(port).Replace("name: web\nspec", "name: held\nspec"), "held.yaml", expectExit: 1);
+            Assert.Contains($"service/held: port {port} is already in use on this host", r.Stderr);
+            Assert.Equal(1, cli.Run("get", "deployment", "held").ExitCode);
+            Assert.Equal(1, cli.Run("get", "service", "held").ExitCode);
+        }
+        finally { holder.Stop(); }
+
+        // two Services on one LoadBalancer port: the second is refused naming the first
+        var free = FreePort();
+        cli.Apply(ExampleService(free).Replace("name: web\nspec", "name: first\nspec"), "first.yaml");
+        var second = cli.Apply(ExampleService(free).Replace("name: web\nspec", "name: second\nspec"), "second.yaml", expectExit: 1);
+        Assert.Contains($"port {free} is already used by service default/first", second.Stderr);
+        // a selector that matches nothing yet: applied, with a warning
+        var lonely = cli.Apply(ExampleService(FreePort()).Replace("name: web\nspec", "name: lonely\nspec").Replace("app: web", "app: nobody"), "lonely.yaml");
+        Assert.Contains("service/lonely created", lonely.Stdout);
+        Assert.Contains("matches no pods", lonely.Stderr);
+        // the validator's words for the rest
+        var bad = cli.Apply("""
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: bad
+            spec:
+              type: NodePort
+              ports:
+                - port: 80
+                  nodePort: 80
+            """, "bad.yaml", expectExit: 1);
+        Assert.Contains("spec.ports[0].nodePort: provided port is not in the valid range", bad.Stderr);
+        Assert.Contains("bad.yaml:9", bad.Stderr);
+        cli.Expect(0, "delete", "service", "first");
+        cli.Expect(0, "delete", "service", "lonely");
+    }
+}
