@@ -5,7 +5,7 @@ namespace Troupe.Actors.Catalog;
 
 /// <summary>
 /// INTERNAL API. Pure: a Service's <see cref="Endpoints"/> from the pods of its namespace — those its selector
-/// matches that have an address; ready ones (Running, condition Ready) in <c>addresses</c>, the others in
+/// matches that have an address; ready ones (Running, condition Ready, not terminating) in <c>addresses</c>, the others in
 /// <c>notReadyAddresses</c>. A named <c>targetPort</c> is looked up in each pod's container ports (a pod without it
 /// is left out of that port), so pods are grouped into subsets by the ports they resolve to, as Kubernetes does.
 /// What <c>get endpoints</c> shows and what every node's load balancer sends connections to.
@@ -38,9 +38,9 @@ public static class EndpointsBuilder
         };
     }
 
-    /// <summary>Running with the Ready condition true.</summary>
+    /// <summary>Running with the Ready condition true, and not terminating (a pod being stopped gets no new connections).</summary>
     public static bool IsReady(Pod pod) =>
-        pod.Status is { Phase: "Running" } s && s.Conditions.Any(c => c.Type == "Ready" && c.Status == "True");
+        pod.Metadata.DeletionTimestamp is null && pod.Status is { Phase: "Running" } s && s.Conditions.Any(c => c.Type == "Ready" && c.Status == "True");
 
     /// <summary>The pod's port for a Service port: the number written, the container port of that name, or the Service port itself.</summary>
     public static int? TargetPort(ServicePort sp, Pod pod)

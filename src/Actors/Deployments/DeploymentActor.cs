@@ -25,6 +25,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
     readonly string _nodeName;
     readonly ILoggingAdapter _log = Context.GetLogger();
     readonly Dictionary<string, DeploymentReconciler.ReplicaSetCounts> _counts = new();
+    /// <summary>The targets last sent to each ReplicaSet: a rolling update moves them step by step.</summary>
+    readonly Dictionary<string, int> _targets = new();
     readonly IActorRef _catalog;
     DeploymentState _state = DeploymentState.Empty;
     DeploymentStatus? _status;
@@ -166,6 +168,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
     void OnChildTerminated(Terminated t)
     {
         _counts.Remove(t.ActorRef.Path.Name);
+        _targets.Remove(t.ActorRef.Path.Name);
         FinishDeleteIfDone();
     }
 
@@ -196,8 +199,12 @@ public sealed class DeploymentActor : ReceivePersistentActor
 
     void OnCounts(ReplicaSetActor.ReplicaSetCountsChanged m)
     {
-        _counts[m.TemplateHash] = new DeploymentReconciler.ReplicaSetCounts(m.Replicas, m.Ready);
-        PublishStatus();
+        var counts = new DeploymentReconciler.ReplicaSetCounts(m.Replicas, m.Ready);
+        var changed = !_counts.TryGetValue(m.TemplateHash, out var before) || before != counts;
+        _counts[m.TemplateHash] = counts;
+        // a rollout moves on as pods become ready or go away
+        if (changed) Reconcile();
+        else PublishStatus();
     }
 
     /// <summary>Start or update one ReplicaSet per revision with its target replicas, then publish the status.</summary>
@@ -206,7 +213,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
         if (!_state.Exists) return;
         var spec = _state.Object!.Spec;
         var hashes = _state.Templates.Keys.Union(_state.Pods.Values.Select(p => p.TemplateHash));
-        var targets = DeploymentReconciler.Targets(spec, _state.TemplateHash!, hashes);
+        var targets = DeploymentReconciler.Targets(spec, _state.TemplateHash!, hashes, _counts, _targets, _state.Revisions);
         foreach (var (hash, target) in targets)
         {
             if (!_state.Templates.TryGetValue(hash, out var template)) continue;
@@ -216,10 +223,11 @@ public sealed class DeploymentActor : ReceivePersistentActor
                 child = Context.ActorOf(ReplicaSetActor.Props(_id, Name, hash, _settings, _catalog), hash);
                 Context.Watch(child);
             }
-            var previous = _counts.TryGetValue(hash, out var c) ? c.Replicas : 0;
-            if (previous != target && hash == _state.TemplateHash)
+            var previous = _targets.TryGetValue(hash, out var t) ? t : _counts.TryGetValue(hash, out var c) ? c.Replicas : 0;
+            if (previous != target)
                 RecordEvent("Deployment", Name, "ScalingReplicaSet",
                     $"Scaled {(target >= previous ? "up" : "down")} replica set {Name}-{hash} from {previous} to {target}");
+            _targets[hash] = target;
             child.Tell(new ReplicaSetActor.SetTarget(target, template, _state.Object.Metadata,
                 _state.Revisions.GetValueOrDefault(hash), _state.Epoch,
                 _state.Pods.Values.Where(p => p.TemplateHash == hash).ToImmutableArray()));

@@ -13,14 +13,79 @@ public static class DeploymentReconciler
     public sealed record ReplicaSetCounts(int Replicas, int Ready);
 
     /// <summary>
-    /// Targets per hash. The current template's ReplicaSet gets <c>spec.replicas</c>; every older one 0.
-    /// (Rolling updates that honour maxSurge/maxUnavailable replace this rule in a later issue.)
+    /// Targets per hash, as Kubernetes' deployment controller computes them, one step per call (it is called again on
+    /// every change of the counts). <paramref name="previous"/>: the targets last set (a ReplicaSet not in it is taken
+    /// at its live count). <c>Recreate</c>: old ReplicaSets to 0, the current one up once no old pod is left.
+    /// <c>RollingUpdate</c>: the current ReplicaSet grows while all targets stay within replicas + maxSurge (rounded
+    /// up); old ones shrink while ready pods stay at least replicas - maxUnavailable (rounded down), the not-ready
+    /// old pods first, the oldest ReplicaSet first. Paused: targets stay as they are.
     /// </summary>
-    public static ImmutableSortedDictionary<string, int> Targets(DeploymentSpec spec, string currentHash, IEnumerable<string> hashes)
+    public static ImmutableSortedDictionary<string, int> Targets(DeploymentSpec spec, string currentHash, IEnumerable<string> hashes,
+        IReadOnlyDictionary<string, ReplicaSetCounts>? counts = null, IReadOnlyDictionary<string, int>? previous = null,
+        IReadOnlyDictionary<string, long>? revisions = null)
     {
+        counts ??= new Dictionary<string, ReplicaSetCounts>();
+        previous ??= new Dictionary<string, int>();
+        var all = hashes.Append(currentHash).Distinct().ToList();
+        int Cur(string h) => previous.TryGetValue(h, out var t) ? t : counts.TryGetValue(h, out var c) ? c.Replicas : 0;
+        int Ready(string h) => counts.TryGetValue(h, out var c) ? c.Ready : 0;
         var b = ImmutableSortedDictionary.CreateBuilder<string, int>();
-        foreach (var h in hashes) b[h] = 0;
-        b[currentHash] = spec.Paused ? b.GetValueOrDefault(currentHash) : spec.Replicas;
+        foreach (var h in all) b[h] = Cur(h);
+        if (spec.Paused) return b.ToImmutable();
+        var replicas = spec.Replicas;
+        // oldest first: by revision when known, else by name
+        var old = all.Where(h => h != currentHash)
+            .OrderBy(h => revisions?.GetValueOrDefault(h) ?? 0).ThenBy(h => h, StringComparer.Ordinal).ToList();
+
+        if (spec.Strategy.Type == "Recreate")
+        {
+            foreach (var h in old) b[h] = 0;
+            var oldLeft = old.Sum(h => counts.TryGetValue(h, out var c) ? c.Replicas : 0);
+            b[currentHash] = oldLeft == 0 ? replicas : Math.Min(Cur(currentHash), replicas);
+            return b.ToImmutable();
+        }
+
+        var surge = IntOrPercent(spec.Strategy.RollingUpdate?.MaxSurge ?? "25%", replicas, roundUp: true);
+        var unavailable = IntOrPercent(spec.Strategy.RollingUpdate?.MaxUnavailable ?? "25%", replicas, roundUp: false);
+        if (surge == 0 && unavailable == 0) unavailable = 1; // the validator refuses both 0; never stall
+
+        // scale the current ReplicaSet up within the surge (or down to replicas)
+        var current = Cur(currentHash);
+        if (current > replicas || old.All(h => b[h] == 0)) current = replicas;
+        else if (current < replicas)
+        {
+            var total = all.Sum(h => b[h]);
+            var room = replicas + surge - total;
+            if (room > 0) current = Math.Min(replicas, current + room);
+        }
+        b[currentHash] = current;
+
+        // scale the old ones down as far as availability allows
+        var oldTotal = old.Sum(h => b[h]);
+        if (oldTotal > 0)
+        {
+            var minAvailable = replicas - unavailable;
+            var newUnavailable = Math.Max(0, current - Ready(currentHash));
+            var budget = old.Sum(h => b[h]) + current - minAvailable - newUnavailable;
+            // not-ready old pods cost no availability: they go first
+            foreach (var h in old)
+            {
+                if (budget <= 0) break;
+                var unhealthy = Math.Max(0, b[h] - Ready(h));
+                var cut = Math.Min(unhealthy, budget);
+                b[h] -= cut;
+                budget -= cut;
+            }
+            var readyTotal = all.Sum(Ready);
+            var canLose = Math.Max(0, readyTotal - minAvailable);
+            foreach (var h in old)
+            {
+                if (canLose <= 0) break;
+                var cut = Math.Min(b[h], canLose);
+                b[h] -= cut;
+                canLose -= cut;
+            }
+        }
         return b.ToImmutable();
     }
 

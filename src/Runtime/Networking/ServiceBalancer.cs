@@ -115,7 +115,7 @@ public sealed class ServiceBalancer : IAsyncDisposable
                 if (!_listeners.TryGetValue(key, out var entry))
                 {
                     var router = new Router();
-                    try { entry = _listeners[key] = new Entry(PublishedPort.Start(key.Item1, key.Item2, null, router.Next, 3, TimeSpan.FromSeconds(2), _ => { }), router); }
+                    try { entry = _listeners[key] = new Entry(PublishedPort.Start(key.Item1, key.Item2, null, router.Next, 3, TimeSpan.FromSeconds(1), _ => { }), router); }
                     catch (PortInUseException e) { errors.Add((owners, e.Message)); continue; }
                     catch (System.Net.Sockets.SocketException e) { errors.Add((owners, $"cannot listen on {key.Item1}:{key.Item2}: {e.Message}")); continue; }
                 }

@@ -138,4 +138,51 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         cli.Expect(0, "delete", "service", "first");
         cli.Expect(0, "delete", "service", "lonely");
     }
+
+    [SkippableFact]
+    public void A_rolling_update_behind_the_Service_fails_no_request_of_a_continuous_client()
+    {
+        var cli = Start();
+        var port = FreePort();
+        var deployment = File.ReadAllText(RepoRoot.File("config", "examples", "web", "deployment.yaml"))
+            .Replace("name: web\n  labels", "name: roll\n  labels").Replace("app: web", "app: roll");
+        var service = ExampleService(port).Replace("name: web\nspec", "name: roll\nspec").Replace("app: web", "app: roll");
+        cli.Apply(deployment + "\n---\n" + service, "roll.yaml");
+        var before = cli.WaitForRunning("roll", 3, Long).Select(p => p.Name).ToHashSet();
+        Eventually.Until("the Service to answer", Long, () => Get($"http://127.0.0.1:{port}/cgi-bin/pod"), a => a.StartsWith("pod: roll-"), a => a);
+
+        // a client that never stops asking, one new connection per request
+        var answers = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var client = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested) answers.Add(Get($"http://127.0.0.1:{port}/cgi-bin/pod"));
+        });
+        try
+        {
+            // a changed template: a new ReplicaSet rolls in, one pod at a time (maxSurge 25% of 3 = 1, maxUnavailable 0)
+            var changed = deployment.Replace("          resources:", "          env:\n            - name: VERSION\n              value: \"2\"\n          resources:");
+            Assert.Contains("deployment.apps/roll configured", cli.Apply(changed + "\n---\n" + service, "roll.yaml").Stdout);
+            var after = Eventually.Until("three new pods and no old one", TimeSpan.FromSeconds(120), () => cli.Pods("roll"),
+                pods => pods.Count == 3 && pods.All(p => p.IsRunning && !before.Contains(p.Name)), TroupeCli.Describe);
+            Eventually.Until("the new pods to answer", Long, () => Get($"http://127.0.0.1:{port}/cgi-bin/pod"),
+                a => after.Any(p => a == $"pod: {p.Name}"), a => a);
+            Thread.Sleep(500);
+        }
+        finally
+        {
+            stop.Cancel();
+            client.Wait(TimeSpan.FromSeconds(10));
+        }
+        var failed = answers.Where(a => !a.StartsWith("pod: roll-")).ToList();
+        output.WriteLine($"{answers.Count} requests during the rollout, {failed.Count} failed: {string.Join(" | ", failed.Take(5))}");
+        Assert.True(answers.Count > 20, $"only {answers.Count} requests were made");
+        Assert.Empty(failed);
+        // events tell the steps
+        var events = cli.Expect(0, "get", "events").Stdout;
+        Assert.Contains("Scaled up replica set roll-", events);
+        Assert.Contains("Scaled down replica set roll-", events);
+        cli.Expect(0, "delete", "service", "roll");
+        cli.DeleteDeployment("roll", "roll");
+    }
 }

@@ -1,0 +1,95 @@
+using Troupe.Actors.Deployments;
+using Troupe.Api.Objects;
+using Xunit;
+
+namespace Troupe.Actors.Tests.Deployments;
+
+/// <summary>
+/// The rollout step function, driven to the end as the actor drives it (one step per change of the counts), with
+/// pods that become ready as soon as they exist: at no step more than replicas + maxSurge pods are wanted or fewer
+/// than replicas - maxUnavailable are ready, and it ends with the new ReplicaSet at replicas and the old at 0.
+/// </summary>
+public sealed class RollingUpdateSpec
+{
+    static DeploymentSpec Spec(int replicas, string surge, string unavailable, string type = "RollingUpdate") => new()
+    {
+        Replicas = replicas,
+        Strategy = new DeploymentStrategy { Type = type, RollingUpdate = type == "RollingUpdate" ? new RollingUpdateDeployment { MaxSurge = surge, MaxUnavailable = unavailable } : null },
+    };
+
+    /// <summary>Run the rollout from old=replicas to the end; returns the (old, new) targets of every step.</summary>
+    static List<(int Old, int New)> Roll(DeploymentSpec spec, int readyDelaySteps = 0)
+    {
+        var targets = new Dictionary<string, int> { ["old"] = spec.Replicas };
+        var live = new Dictionary<string, int> { ["old"] = spec.Replicas, ["new"] = 0 };
+        var ready = new Dictionary<string, int> { ["old"] = spec.Replicas, ["new"] = 0 };
+        var steps = new List<(int, int)>();
+        var surge = DeploymentReconciler.IntOrPercent(spec.Strategy.RollingUpdate?.MaxSurge ?? "0", spec.Replicas, roundUp: true);
+        var unavailable = DeploymentReconciler.IntOrPercent(spec.Strategy.RollingUpdate?.MaxUnavailable ?? "0", spec.Replicas, roundUp: false);
+        for (var i = 0; i < 100; i++)
+        {
+            var counts = live.ToDictionary(kv => kv.Key, kv => new DeploymentReconciler.ReplicaSetCounts(kv.Value, ready[kv.Key]));
+            var t = DeploymentReconciler.Targets(spec, "new", ["old"], counts, targets, new Dictionary<string, long> { ["old"] = 1, ["new"] = 2 });
+            foreach (var (h, n) in t) targets[h] = n;
+            steps.Add((t["old"], t["new"]));
+            if (spec.Strategy.Type == "RollingUpdate")
+            {
+                Assert.True(t["old"] + t["new"] <= spec.Replicas + Math.Max(surge, 0) || t["new"] == 0, $"step {i}: {t["old"]}+{t["new"]} over the surge");
+                Assert.True(Math.Min(ready["old"], t["old"]) + ready["new"] >= spec.Replicas - Math.Max(unavailable, surge == 0 ? 1 : 0),
+                    $"step {i}: too few ready ({ready["old"]} old, {ready["new"]} new) for targets {t["old"]}/{t["new"]}");
+            }
+            if (t["old"] == 0 && t["new"] == spec.Replicas && live["old"] == 0 && ready["new"] == spec.Replicas) break;
+            // the ReplicaSets follow: old pods go at once, new ones start and (after the delay) are ready
+            live["old"] = t["old"];
+            ready["old"] = Math.Min(ready["old"], t["old"]);
+            live["new"] = t["new"];
+            ready["new"] = i >= readyDelaySteps ? t["new"] : ready["new"];
+        }
+        return steps;
+    }
+
+    [Theory]
+    [InlineData(3, "25%", "25%")]   // surge 1, unavailable 0
+    [InlineData(10, "25%", "25%")]  // surge 3, unavailable 2
+    [InlineData(4, "0", "1")]
+    [InlineData(4, "1", "0")]
+    [InlineData(5, "100%", "0")]
+    [InlineData(5, "0", "100%")]
+    public void A_rolling_update_must_stay_within_surge_and_availability_and_finish(int replicas, string surge, string unavailable)
+    {
+        var steps = Roll(Spec(replicas, surge, unavailable), readyDelaySteps: 1);
+        Assert.Equal((0, replicas), steps[^1]);
+        Assert.True(steps.Count > 1, "done in one step: not rolling");
+    }
+
+    [Fact]
+    public void Three_replicas_with_the_defaults_go_one_pod_at_a_time()
+    {
+        var steps = Roll(Spec(3, "25%", "25%"));
+        Assert.Equal((3, 1), steps[0]); // a surge of one, nothing unavailable
+        Assert.Equal((0, 3), steps[^1]);
+        Assert.All(steps, s => Assert.True(s.Old + s.New <= 4));
+    }
+
+    [Fact]
+    public void Recreate_must_bring_the_new_pods_up_only_once_the_old_ones_are_gone()
+    {
+        var spec = Spec(3, "", "", "Recreate");
+        var first = DeploymentReconciler.Targets(spec, "new", ["old"], new Dictionary<string, DeploymentReconciler.ReplicaSetCounts>
+            { ["old"] = new(3, 3) }, new Dictionary<string, int> { ["old"] = 3 });
+        Assert.Equal((0, 0), (first["old"], first["new"]));
+        var later = DeploymentReconciler.Targets(spec, "new", ["old"], new Dictionary<string, DeploymentReconciler.ReplicaSetCounts>
+            { ["old"] = new(0, 0) }, new Dictionary<string, int> { ["old"] = 0, ["new"] = 0 });
+        Assert.Equal((0, 3), (later["old"], later["new"]));
+    }
+
+    [Fact]
+    public void A_plain_scale_and_a_pause_must_not_roll()
+    {
+        var scaled = DeploymentReconciler.Targets(Spec(5, "25%", "25%"), "new", [], new Dictionary<string, DeploymentReconciler.ReplicaSetCounts> { ["new"] = new(2, 2) },
+            new Dictionary<string, int> { ["new"] = 2 });
+        Assert.Equal(5, scaled["new"]);
+        var paused = DeploymentReconciler.Targets(Spec(5, "25%", "25%") with { Paused = true }, "new", ["old"], null, new Dictionary<string, int> { ["old"] = 5, ["new"] = 0 });
+        Assert.Equal((5, 0), (paused["old"], paused["new"]));
+    }
+}
