@@ -213,7 +213,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
         if (!_state.Exists) return;
         var spec = _state.Object!.Spec;
         var hashes = _state.Templates.Keys.Union(_state.Pods.Values.Select(p => p.TemplateHash));
-        var targets = DeploymentReconciler.Targets(spec, _state.TemplateHash!, hashes, _counts, _targets, _state.Revisions);
+        var known = _state.Pods.Values.GroupBy(p => p.TemplateHash).ToDictionary(g => g.Key, g => g.Count());
+        var targets = DeploymentReconciler.Targets(spec, _state.TemplateHash!, hashes, _counts, _targets, _state.Revisions, known);
         foreach (var (hash, target) in targets)
         {
             if (!_state.Templates.TryGetValue(hash, out var template)) continue;

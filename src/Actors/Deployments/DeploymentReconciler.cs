@@ -18,16 +18,19 @@ public static class DeploymentReconciler
     /// at its live count). <c>Recreate</c>: old ReplicaSets to 0, the current one up once no old pod is left.
     /// <c>RollingUpdate</c>: the current ReplicaSet grows while all targets stay within replicas + maxSurge (rounded
     /// up); old ones shrink while ready pods stay at least replicas - maxUnavailable (rounded down), the not-ready
-    /// old pods first, the oldest ReplicaSet first. Paused: targets stay as they are.
+    /// old pods first, the oldest ReplicaSet first. Paused: targets stay as they are. <paramref name="known"/>: pods on
+    /// record per hash, for ReplicaSets that have not reported since a recovery.
     /// </summary>
     public static ImmutableSortedDictionary<string, int> Targets(DeploymentSpec spec, string currentHash, IEnumerable<string> hashes,
         IReadOnlyDictionary<string, ReplicaSetCounts>? counts = null, IReadOnlyDictionary<string, int>? previous = null,
-        IReadOnlyDictionary<string, long>? revisions = null)
+        IReadOnlyDictionary<string, long>? revisions = null, IReadOnlyDictionary<string, int>? known = null)
     {
         counts ??= new Dictionary<string, ReplicaSetCounts>();
         previous ??= new Dictionary<string, int>();
         var all = hashes.Append(currentHash).Distinct().ToList();
-        int Cur(string h) => previous.TryGetValue(h, out var t) ? t : counts.TryGetValue(h, out var c) ? c.Replicas : 0;
+        // what a ReplicaSet has: the target last set, else its live count, else (just recovered, nothing reported yet)
+        // the pods the Deployment has on record for it
+        int Cur(string h) => previous.TryGetValue(h, out var t) ? t : counts.TryGetValue(h, out var c) ? c.Replicas : known?.GetValueOrDefault(h) ?? 0;
         int Ready(string h) => counts.TryGetValue(h, out var c) ? c.Ready : 0;
         var b = ImmutableSortedDictionary.CreateBuilder<string, int>();
         foreach (var h in all) b[h] = Cur(h);
@@ -40,7 +43,7 @@ public static class DeploymentReconciler
         if (spec.Strategy.Type == "Recreate")
         {
             foreach (var h in old) b[h] = 0;
-            var oldLeft = old.Sum(h => counts.TryGetValue(h, out var c) ? c.Replicas : 0);
+            var oldLeft = old.Sum(h => counts.TryGetValue(h, out var c) ? c.Replicas : known?.GetValueOrDefault(h) ?? 0);
             b[currentHash] = oldLeft == 0 ? replicas : Math.Min(Cur(currentHash), replicas);
             return b.ToImmutable();
         }

@@ -84,6 +84,13 @@ public sealed class RollingUpdateSpec
     }
 
     [Fact]
+    public void Just_after_a_recovery_the_pods_on_record_stand_for_counts_not_reported_yet()
+    {
+        var t = DeploymentReconciler.Targets(Spec(3, "25%", "25%"), "new", ["old"], known: new Dictionary<string, int> { ["old"] = 3 });
+        Assert.Equal((3, 1), (t["old"], t["new"]));
+    }
+
+    [Fact]
     public void A_plain_scale_and_a_pause_must_not_roll()
     {
         var scaled = DeploymentReconciler.Targets(Spec(5, "25%", "25%"), "new", [], new Dictionary<string, DeploymentReconciler.ReplicaSetCounts> { ["new"] = new(2, 2) },

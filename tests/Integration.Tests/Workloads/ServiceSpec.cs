@@ -182,6 +182,15 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         var events = cli.Expect(0, "get", "events").Stdout;
         Assert.Contains("Scaled up replica set roll-", events);
         Assert.Contains("Scaled down replica set roll-", events);
+
+        // set image: another rollout, to a tag of the same image; a container the Deployment lacks is refused
+        Assert.Equal("error: unable to find container named \"nope\" in deployment.apps/roll", cli.Expect(1, "set", "image", "deployment/roll", "nope=x").ErrorLine);
+        cli.Expect(0, "tag", "example-web:1.0", "example-web:roll2");
+        Assert.Equal("deployment.apps/roll image updated", cli.Expect(0, "set", "image", "deployment/roll", "web=example-web:roll2").Stdout.Trim());
+        Eventually.Until("three pods of the new image", TimeSpan.FromSeconds(120), () => cli.Expect(0, "get", "pods", "-l", "app=roll", "-o", "json").Json,
+            list => list.GetProperty("items").EnumerateArray().Count(p => p.GetProperty("spec").GetProperty("containers")[0].GetProperty("image").GetString() == "example-web:roll2"
+                && p.GetProperty("status").GetProperty("phase").GetString() == "Running") == 3
+                && list.GetProperty("items").GetArrayLength() == 3, list => list.ToString());
         cli.Expect(0, "delete", "service", "roll");
         cli.DeleteDeployment("roll", "roll");
     }
