@@ -46,6 +46,8 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     private sealed record ImageReady(string Name, int Generation, PodImage Image) : INoSerializationVerificationNeeded;
     private sealed record ImageFailed(string Name, int Generation, Exception Cause) : INoSerializationVerificationNeeded;
     private sealed record RestartDue(string Name, int Generation) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+    private sealed record ProbeDue(string Name, string Kind, int Epoch) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+    private sealed record ProbeDone(string Name, string Kind, int Epoch, ProbeOutcome Outcome) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
     private sealed class StopTimedOut : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
         public static readonly StopTimedOut Instance = new();
@@ -78,6 +80,12 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         public bool Adopting;
         public int Generation;
         public int ImageFailures;
+        /// <summary>Probes of the current attempt: a result of an older attempt carries an older epoch.</summary>
+        public int ProbeEpoch;
+        /// <summary>The readiness probe's verdict (true without one); the startup probe passed (true without one).</summary>
+        public bool Ready = true;
+        public bool StartupPassed = true;
+        public readonly Dictionary<string, (int Passes, int Fails)> ProbeRuns = new();
     }
 
     private readonly NodeSettings _settings;
@@ -261,6 +269,8 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         Receive<ContainerStarted>(OnContainerStarted);
         Receive<ContainerExited>(m => _log.Debug("pod {0}: container {1} exited with {2}", PodName, m.Name, m.Exit.ExitCode));
         Receive<ContainerStopped>(OnContainerStopped);
+        Receive<ProbeDue>(OnProbeDue);
+        Receive<ProbeDone>(OnProbeDone);
         Receive<RestartDue>(m =>
         {
             var t = Find(m.Name);
@@ -356,9 +366,98 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         t.WaitingMessage = null;
         if (!t.Adopting) Record("Started", $"Started container {t.Name}");
         t.Adopting = false;
+        StartProbes(t);
         SaveState();
         Publish();
     }
+
+    #region Probes
+    private static Probe? ProbeOf(Track t, string kind) => kind switch
+    {
+        "Startup" => t.Spec.StartupProbe,
+        "Liveness" => t.Spec.LivenessProbe,
+        _ => t.Spec.ReadinessProbe,
+    };
+
+    /// <summary>A new attempt runs: the startup probe first (when there is one), then liveness and readiness.</summary>
+    private void StartProbes(Track t)
+    {
+        t.ProbeEpoch++;
+        t.ProbeRuns.Clear();
+        t.StartupPassed = t.Spec.StartupProbe is null;
+        t.Ready = t.Spec.ReadinessProbe is null;
+        if (!t.StartupPassed) Schedule(t, "Startup", initial: true);
+        else StartRunningProbes(t);
+    }
+
+    private void StartRunningProbes(Track t)
+    {
+        if (t.Spec.LivenessProbe is not null) Schedule(t, "Liveness", initial: true);
+        if (t.Spec.ReadinessProbe is not null) Schedule(t, "Readiness", initial: true);
+    }
+
+    private void Schedule(Track t, string kind, bool initial)
+    {
+        var probe = ProbeOf(t, kind)!;
+        var delay = TimeSpan.FromSeconds(initial ? probe.InitialDelaySeconds : probe.PeriodSeconds);
+        Timers.StartSingleTimer($"probe-{t.Name}-{kind}", new ProbeDue(t.Name, kind, t.ProbeEpoch), delay);
+    }
+
+    private void OnProbeDue(ProbeDue m)
+    {
+        var t = Find(m.Name);
+        if (t is null || t.ProbeEpoch != m.Epoch || t.Stage != ContainerStage.Running || _stopping) return;
+        var probe = ProbeOf(t, m.Kind)!;
+        var timeout = TimeSpan.FromSeconds(probe.TimeoutSeconds);
+        var host = _network?.IP ?? System.Net.IPAddress.Loopback;
+        int Port(IntOrString p) => p.Number ?? t.Spec.Ports.FirstOrDefault(x => x.Name == p.Value)?.ContainerPort ?? 0;
+        var driver = _driver;
+        var id = ContainerLaunchBuilder.ContainerId(_uid, t.Name);
+        Task<ProbeOutcome> run = probe switch
+        {
+            { HttpGet: { } hg } => Prober.HttpGetAsync(hg.Scheme, host, Port(hg.Port), hg.Path, hg.HttpHeaders.Select(h => (h.Name, h.Value)), timeout),
+            { TcpSocket: { } ts } => Prober.TcpAsync(host, Port(ts.Port), timeout),
+            { Exec: { } ex } => Prober.ExecAsync(driver, id, ex.Command, timeout),
+            _ => Task.FromResult(new ProbeOutcome(true, "")),
+        };
+        run.PipeTo(Self, success: o => new ProbeDone(m.Name, m.Kind, m.Epoch, o),
+            failure: e => new ProbeDone(m.Name, m.Kind, m.Epoch, new ProbeOutcome(false, e.Message)));
+    }
+
+    private void OnProbeDone(ProbeDone m)
+    {
+        var t = Find(m.Name);
+        if (t is null || t.ProbeEpoch != m.Epoch || t.Stage != ContainerStage.Running || _stopping) return;
+        var probe = ProbeOf(t, m.Kind)!;
+        var (passes, fails) = t.ProbeRuns.GetValueOrDefault(m.Kind);
+        (passes, fails) = m.Outcome.Passed ? (passes + 1, 0) : (0, fails + 1);
+        t.ProbeRuns[m.Kind] = (passes, fails);
+        if (!m.Outcome.Passed) Record("Unhealthy", $"{m.Kind} probe failed: {m.Outcome.Detail}", "Warning");
+        switch (m.Kind)
+        {
+            case "Startup" when m.Outcome.Passed:
+                t.StartupPassed = true;
+                Publish();
+                StartRunningProbes(t);
+                return;
+            case "Startup" or "Liveness" when fails >= probe.FailureThreshold:
+                // as the kubelet: the container is killed, and restarted (or not) as its restartPolicy says
+                Record("Killing", $"Container {t.Name} failed {m.Kind.ToLowerInvariant()} probe, will be restarted");
+                t.ProbeEpoch++;
+                _ = _driver.KillAsync(ContainerLaunchBuilder.ContainerId(_uid, t.Name), ContainerActor.SigKill);
+                return;
+            case "Readiness":
+                var ready = passes >= probe.SuccessThreshold ? true : fails >= probe.FailureThreshold ? false : t.Ready;
+                if (ready != t.Ready)
+                {
+                    t.Ready = ready;
+                    Publish();
+                }
+                break;
+        }
+        Schedule(t, m.Kind, initial: false);
+    }
+    #endregion
 
     /// <summary>The decider's work: the attempt ended (or could not start); ask the policy.</summary>
     private void OnContainerFailed(ContainerExitedException e)
@@ -629,7 +728,8 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     {
         var views = _tracks.Select(t => new ContainerView(t.Name, t.Spec.Image, t.ImageId, t.Stage, t.RestartCount,
             t.WaitingReason, t.WaitingMessage, t.StartedAt, t.Pid,
-            $"{_settings.DriverName}://{ContainerLaunchBuilder.ContainerId(_uid, t.Name)}", t.Terminated, t.LastTerminated)).ToList();
+            $"{_settings.DriverName}://{ContainerLaunchBuilder.ContainerId(_uid, t.Name)}", t.Terminated, t.LastTerminated,
+            Ready: t.Ready && t.StartupPassed, Started: t.StartupPassed)).ToList();
         var status = PodStatusBuilder.Build(views, _settings.HostIP, _startTime);
         if (_network is not null) status = status with { PodIP = _network.IP.ToString() };
         return _pod with

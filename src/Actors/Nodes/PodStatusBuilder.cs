@@ -28,7 +28,9 @@ public sealed record ContainerView(
     int? Pid = null,
     string? ContainerId = null,
     ContainerStateTerminated? Terminated = null,
-    ContainerStateTerminated? LastTerminated = null);
+    ContainerStateTerminated? LastTerminated = null,
+    bool Ready = true,
+    bool Started = true);
 
 /// <summary>
 /// INTERNAL API. Pure: a pod's <see cref="PodStatus"/> from its containers, as the kubelet computes it.
@@ -55,8 +57,9 @@ public static class PodStatusBuilder
         Image = c.Image,
         ImageID = c.ImageId,
         RestartCount = c.RestartCount,
-        Ready = c.Stage == ContainerStage.Running,
-        Started = c.Stage == ContainerStage.Running,
+        // running and, when it has probes, past its startup probe and passing its readiness probe
+        Ready = c.Stage == ContainerStage.Running && c.Ready,
+        Started = c.Stage == ContainerStage.Running && c.Started,
         ContainerID = c.Stage is ContainerStage.Running or ContainerStage.Terminated ? c.ContainerId : null,
         Pid = c.Stage == ContainerStage.Running ? c.Pid : null,
         State = c.Stage switch
@@ -71,11 +74,12 @@ public static class PodStatusBuilder
     public static PodStatus Build(IReadOnlyList<ContainerView> containers, string? hostIP, DateTimeOffset? startTime)
     {
         var phase = Phase(containers);
-        var ready = containers.Count > 0 && containers.All(c => c.Stage == ContainerStage.Running);
+        static bool IsReady(ContainerView c) => c.Stage == ContainerStage.Running && c.Ready;
+        var ready = containers.Count > 0 && containers.All(IsReady);
         var readyText = ready ? "True" : "False";
         string? notReadyReason = ready ? null : phase is "Succeeded" or "Failed" ? "PodCompleted" : "ContainersNotReady";
         string? notReadyMessage = ready || notReadyReason == "PodCompleted" ? null
-            : $"containers with unready status: [{string.Join(" ", containers.Where(c => c.Stage != ContainerStage.Running).Select(c => c.Name))}]";
+            : $"containers with unready status: [{string.Join(" ", containers.Where(c => !IsReady(c)).Select(c => c.Name))}]";
         return new PodStatus
         {
             Phase = phase,

@@ -374,7 +374,32 @@ public static class ManifestValidator
                 for (var j = 0; j < ct.Ports.Length; j++) Port(c, ct.Ports[j], $"{p}.ports[{j}]", portNames);
 
             Resources(c, ct.Resources, $"{p}.resources");
+            Probe(c, ct.LivenessProbe, $"{p}.livenessProbe", successMustBeOne: true);
+            Probe(c, ct.ReadinessProbe, $"{p}.readinessProbe", successMustBeOne: false);
+            Probe(c, ct.StartupProbe, $"{p}.startupProbe", successMustBeOne: true);
         }
+    }
+
+    static void Probe(Ctx c, Probe? probe, string path, bool successMustBeOne)
+    {
+        if (probe is null) return;
+        var handlers = (probe.HttpGet is null ? 0 : 1) + (probe.TcpSocket is null ? 0 : 1) + (probe.Exec is null ? 0 : 1);
+        if (handlers == 0) c.Fail(path, "must specify a handler type (httpGet, tcpSocket or exec)");
+        else if (handlers > 1) c.Fail(path, "may not specify more than one handler type");
+        if (probe.Exec is { } e && e.Command.IsDefaultOrEmpty) c.Fail($"{path}.exec.command", "is required");
+        foreach (var (port, where) in new[] { (probe.HttpGet?.Port, $"{path}.httpGet.port"), (probe.TcpSocket?.Port, $"{path}.tcpSocket.port") })
+        {
+            if (port is not { } pt) continue;
+            if (pt.Number is { } n) { if (n is < 1 or > 65535) c.Fail(where, $"must be between 1 and 65535, inclusive, got {n}"); }
+            else if (NameRules.PortName(pt.Value) is { } bad) c.Fail(where, bad);
+        }
+        if (probe.HttpGet is { Scheme: not ("HTTP" or "HTTPS") } hg) c.Fail($"{path}.httpGet.scheme", $"unsupported value \"{hg.Scheme}\": supported values are \"HTTP\" and \"HTTPS\"");
+        if (probe.InitialDelaySeconds < 0) c.Fail($"{path}.initialDelaySeconds", $"must be greater than or equal to 0, got {probe.InitialDelaySeconds}");
+        if (probe.PeriodSeconds < 1) c.Fail($"{path}.periodSeconds", $"must be greater than or equal to 1, got {probe.PeriodSeconds}");
+        if (probe.TimeoutSeconds < 1) c.Fail($"{path}.timeoutSeconds", $"must be greater than or equal to 1, got {probe.TimeoutSeconds}");
+        if (probe.FailureThreshold < 1) c.Fail($"{path}.failureThreshold", $"must be greater than or equal to 1, got {probe.FailureThreshold}");
+        if (probe.SuccessThreshold < 1) c.Fail($"{path}.successThreshold", $"must be greater than or equal to 1, got {probe.SuccessThreshold}");
+        else if (successMustBeOne && probe.SuccessThreshold != 1) c.Fail($"{path}.successThreshold", "must be 1");
     }
 
     static void Port(Ctx c, PortSpec port, string p, HashSet<string> portNames)

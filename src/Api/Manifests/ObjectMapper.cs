@@ -360,6 +360,88 @@ internal static class ObjectMapper
         return b.ToImmutable();
     }
 
+    static Probe? Probe(NodeReader r, YamlNode node, string path)
+    {
+        if (NodeReader.IsNull(node) || r.Map(node, path) is not { } map) return null;
+        var probe = new Probe();
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "httpGet":
+                    if (r.Map(value, p) is not { } hg) break;
+                    string? hpath = null, scheme = null;
+                    IntOrString? hport = null;
+                    var headers = ImmutableArray.CreateBuilder<HttpHeader>();
+                    foreach (var (k, v, kp) in r.Entries(hg, p))
+                    {
+                        switch (k)
+                        {
+                            case "path": hpath = r.Str(v, kp); break;
+                            case "port": hport = PortOf(r, v, kp); break;
+                            case "scheme": scheme = r.Str(v, kp); break;
+                            case "host": if (!NodeReader.IsNull(v)) r.Error(v, kp, "is not supported by Troupe yet (the probe goes to the pod's address)"); break;
+                            case "httpHeaders":
+                                foreach (var (h, hp) in r.MapList(v, kp))
+                                {
+                                    string? hn = null, hv = null;
+                                    foreach (var (hk, hval, hkp) in r.Entries(h, hp))
+                                    {
+                                        if (hk == "name") hn = r.Str(hval, hkp);
+                                        else if (hk == "value") hv = r.Text(hval, hkp);
+                                        else Unknown(r, hval, hkp, hk);
+                                    }
+                                    headers.Add(new HttpHeader(hn ?? "", hv ?? ""));
+                                }
+                                break;
+                            default: Unknown(r, v, kp, k); break;
+                        }
+                    }
+                    if (hport is null) r.Error(value, p, "port is required");
+                    probe = probe with { HttpGet = new HttpGetAction(string.IsNullOrEmpty(hpath) ? "/" : hpath, hport ?? new IntOrString("0")) { Scheme = scheme ?? "HTTP", HttpHeaders = headers.ToImmutable() } };
+                    break;
+                case "tcpSocket":
+                    if (r.Map(value, p) is not { } ts) break;
+                    IntOrString? tport = null;
+                    foreach (var (k, v, kp) in r.Entries(ts, p))
+                    {
+                        if (k == "port") tport = PortOf(r, v, kp);
+                        else if (k == "host") { if (!NodeReader.IsNull(v)) r.Error(v, kp, "is not supported by Troupe yet (the probe goes to the pod's address)"); }
+                        else Unknown(r, v, kp, k);
+                    }
+                    if (tport is null) r.Error(value, p, "port is required");
+                    probe = probe with { TcpSocket = new TcpSocketAction(tport ?? new IntOrString("0")) };
+                    break;
+                case "exec":
+                    if (r.Map(value, p) is not { } ex) break;
+                    var command = ImmutableArray<string>.Empty;
+                    foreach (var (k, v, kp) in r.Entries(ex, p))
+                    {
+                        if (k == "command") command = r.StringList(v, kp);
+                        else Unknown(r, v, kp, k);
+                    }
+                    probe = probe with { Exec = new ExecAction(command) };
+                    break;
+                case "grpc": r.Error(value, p, "grpc probes are not supported by Troupe yet (use httpGet, tcpSocket or exec)"); break;
+                case "initialDelaySeconds": probe = probe with { InitialDelaySeconds = r.Int(value, p) ?? 0 }; break;
+                case "periodSeconds": probe = probe with { PeriodSeconds = r.Int(value, p) ?? 10 }; break;
+                case "timeoutSeconds": probe = probe with { TimeoutSeconds = r.Int(value, p) ?? 1 }; break;
+                case "successThreshold": probe = probe with { SuccessThreshold = r.Int(value, p) ?? 1 }; break;
+                case "failureThreshold": probe = probe with { FailureThreshold = r.Int(value, p) ?? 3 }; break;
+                case "terminationGracePeriodSeconds": break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return probe;
+    }
+
+    static IntOrString? PortOf(NodeReader r, YamlNode v, string path)
+    {
+        if (v is YamlScalarNode { Value: { Length: > 0 } s }) return new IntOrString(s);
+        r.Error(v, path, "must be a port number or the name of a container port");
+        return null;
+    }
+
     static ImmutableArray<VolumeMount> VolumeMounts(NodeReader r, YamlNode node, string path)
     {
         var b = ImmutableArray.CreateBuilder<VolumeMount>();
@@ -404,6 +486,7 @@ internal static class ObjectMapper
         ResourceRequirements resources = new();
         bool? tty = null, stdin = null, stdinOnce = null;
         var volumeMounts = ImmutableArray<VolumeMount>.Empty;
+        Probe? liveness = null, readiness = null, startup = null;
         SecurityContext? security = null;
         foreach (var (key, value, p) in r.Entries(map, path))
         {
@@ -423,11 +506,14 @@ internal static class ObjectMapper
                 case "stdinOnce": stdinOnce = r.Bool(value, p) == true ? true : null; break;
                 case "securityContext": security = Security(r, value, p); break;
                 case "volumeMounts": volumeMounts = VolumeMounts(r, value, p); break;
+                case "livenessProbe": liveness = Probe(r, value, p); break;
+                case "readinessProbe": readiness = Probe(r, value, p); break;
+                case "startupProbe": startup = Probe(r, value, p); break;
                 case "envFrom":
                     if (!NodeReader.IsNull(value))
                         r.Error(value, p, "is not supported by Troupe yet; list the variables under env with a value");
                     break;
-                case "lifecycle" or "livenessProbe" or "readinessProbe" or "startupProbe" or "resizePolicy"
+                case "lifecycle" or "resizePolicy"
                     or "restartPolicy" or "restartPolicyRules" or "terminationMessagePath"
                     or "terminationMessagePolicy" or "volumeDevices":
                     break;
@@ -450,6 +536,9 @@ internal static class ObjectMapper
             StdinOnce = stdinOnce,
             SecurityContext = security,
             VolumeMounts = volumeMounts,
+            LivenessProbe = liveness,
+            ReadinessProbe = readiness,
+            StartupProbe = startup,
         };
     }
 

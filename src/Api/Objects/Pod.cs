@@ -69,11 +69,46 @@ public sealed record Container
     public string? ImagePullPolicy { get; init; }
     public bool Tty { get; init; }
     public bool Stdin { get; init; }
+    public Probe? LivenessProbe { get; init; }
+    public Probe? ReadinessProbe { get; init; }
+    public Probe? StartupProbe { get; init; }
     /// <summary>Close the container's stdin when the first attached client ends it (<c>docker run -i</c>); null: Kubernetes' default, false.</summary>
     public bool? StdinOnce { get; init; }
     public SecurityContext? SecurityContext { get; init; }
     public ImmutableArray<VolumeMount> VolumeMounts { get; set; } = ImmutableArray<VolumeMount>.Empty;
 }
+
+/// <summary>
+/// A container probe: one handler (<c>httpGet</c>, <c>tcpSocket</c> or <c>exec</c>) run every <c>periodSeconds</c>
+/// after <c>initialDelaySeconds</c>, each try given <c>timeoutSeconds</c>; <c>failureThreshold</c> failures in a row
+/// fail it, <c>successThreshold</c> successes in a row pass it. Defaults are Kubernetes'.
+/// </summary>
+public sealed record Probe
+{
+    public HttpGetAction? HttpGet { get; init; }
+    public TcpSocketAction? TcpSocket { get; init; }
+    public ExecAction? Exec { get; init; }
+    public int InitialDelaySeconds { get; init; }
+    public int PeriodSeconds { get; init; } = 10;
+    public int TimeoutSeconds { get; init; } = 1;
+    public int SuccessThreshold { get; init; } = 1;
+    public int FailureThreshold { get; init; } = 3;
+}
+
+/// <summary>GET <c>http://POD-IP:PORT/PATH</c>; 200-399 passes. <c>Port</c>: a number or a container port's name.</summary>
+public sealed record HttpGetAction(string Path, IntOrString Port)
+{
+    public string Scheme { get; init; } = "HTTP";
+    public ImmutableArray<HttpHeader> HttpHeaders { get; init; } = ImmutableArray<HttpHeader>.Empty;
+}
+
+public sealed record HttpHeader(string Name, string Value);
+
+/// <summary>A TCP connect to the pod's address and port passes.</summary>
+public sealed record TcpSocketAction(IntOrString Port);
+
+/// <summary>The command, run in the container, exits 0.</summary>
+public sealed record ExecAction(ImmutableArray<string> Command);
 
 /// <summary>A container's <c>securityContext</c>: the user and group its process runs as (numeric, as Kubernetes has them).</summary>
 public sealed record SecurityContext

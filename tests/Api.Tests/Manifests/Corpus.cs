@@ -124,20 +124,20 @@ public static class Corpus
 
         """;
 
-    /// <summary>A Service and a Deployment in one file, with empty documents around them.</summary>
-    public const string ServiceAndDeployment = """
+    /// <summary>A PersistentVolumeClaim (a kind Troupe does not run) and a Deployment in one file, with empty documents around them.</summary>
+    public const string ClaimAndDeployment = """
         ---
         # nothing here
         ---
         apiVersion: v1
-        kind: Service
+        kind: PersistentVolumeClaim
         metadata:
           name: web
         spec:
-          selector: {app: web}
-          ports:
-          - port: 80
-            targetPort: http
+          accessModes: [ReadWriteOnce]
+          resources:
+            requests: {storage: 1Gi}
+          volumeMode: Filesystem
         ---
         apiVersion: apps/v1
         kind: Deployment

@@ -79,22 +79,22 @@ public class ManifestReaderSpec
     [Fact]
     public void ManifestReader_must_read_multi_document_files_and_skip_empty_documents()
     {
-        var set = ManifestReader.Read(Corpus.ServiceAndDeployment, "app.yaml", skipUnsupported: true);
+        var set = ManifestReader.Read(Corpus.ClaimAndDeployment, "app.yaml", skipUnsupported: true);
         var d = Assert.IsType<Deployment>(Assert.Single(set.Objects));
         Assert.Equal("nginx", d.Spec.Template.Spec.Containers[0].Image);
         Assert.Equal("app.yaml:14", set.Entries[0].Location);
         var skipped = Assert.Single(set.SkippedObjects);
-        Assert.Equal(("Service", "v1", "web", 4), (skipped.Kind, skipped.ApiVersion, skipped.Name, skipped.Line));
-        Assert.Equal("app.yaml:4: Service/web (v1)", Assert.Single(set.Skipped));
+        Assert.Equal(("PersistentVolumeClaim", "v1", "web", 4), (skipped.Kind, skipped.ApiVersion, skipped.Name, skipped.Line));
+        Assert.Equal("app.yaml:4: PersistentVolumeClaim/web (v1)", Assert.Single(set.Skipped));
         ManifestValidator.Validate(set);
     }
 
     [Fact]
     public void ManifestReader_must_refuse_an_unsupported_kind_naming_it()
     {
-        var e = Fails(Corpus.ServiceAndDeployment);
+        var e = Fails(Corpus.ClaimAndDeployment);
         var p = Assert.Single(e.Problems);
-        Assert.Equal("app.yaml:5:7: kind Service (v1) is not supported by Troupe yet (pass --skip-unsupported to skip it)", p.ToString());
+        Assert.Equal("app.yaml:5:7: kind PersistentVolumeClaim (v1) is not supported by Troupe yet (pass --skip-unsupported to skip it)", p.ToString());
     }
 
     [Fact]

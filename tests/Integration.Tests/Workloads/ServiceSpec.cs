@@ -194,4 +194,81 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         cli.Expect(0, "delete", "service", "roll");
         cli.DeleteDeployment("roll", "roll");
     }
+
+    [SkippableFact]
+    public void Probes_gate_the_endpoints_and_a_failing_liveness_probe_restarts_the_container()
+    {
+        var cli = Start();
+        var port = FreePort();
+        cli.Apply($$$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: probed
+            spec:
+              replicas: 1
+              selector:
+                matchLabels: {app: probed}
+              template:
+                metadata:
+                  labels: {app: probed}
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                    - name: web
+                      image: example-web:1.0
+                      command: [sh, -c, "touch /tmp/alive; exec httpd -f -p 5000 -h /www"]
+                      ports: [{name: http, containerPort: 5000}]
+                      readinessProbe:
+                        httpGet: {path: /ready.txt, port: http}
+                        periodSeconds: 1
+                        failureThreshold: 1
+                      livenessProbe:
+                        exec: {command: [test, -f, /tmp/alive]}
+                        periodSeconds: 1
+                        failureThreshold: 2
+                    - name: side
+                      image: busybox
+                      command: [sleep, "600"]
+                      readinessProbe:
+                        tcpSocket: {port: 5000}
+                        periodSeconds: 1
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: probed
+            spec:
+              type: LoadBalancer
+              selector: {app: probed}
+              ports: [{port: {{{port}}}, targetPort: http}]
+            """, "probed.yaml");
+        var pod = cli.WaitForRunning("probed", 1, Long)[0].Name;
+        // not ready while /ready.txt is missing: 1/2 (the side car's tcp probe passes), no endpoint, the Service refuses
+        Eventually.Until("the pod to be running but not ready", Long, () => cli.Expect(0, "get", "pods", pod).Stdout,
+            t => t.Contains(" 1/2 ") && t.Contains("Running"), t => t);
+        Assert.Contains("<none>", cli.Expect(0, "get", "endpoints", "probed").Stdout);
+        Assert.StartsWith("failed:", Get($"http://127.0.0.1:{port}/"));
+        Assert.Contains("Readiness probe failed: HTTP probe failed with statuscode: 404", cli.Expect(0, "get", "events").Stdout);
+
+        // ready once the probe passes: in the endpoints, the Service answers
+        cli.Expect(0, "exec", pod, "-c", "web", "--", "sh", "-c", "echo ok > /www/ready.txt");
+        Eventually.Until("the pod to be ready", TimeSpan.FromSeconds(10), () => cli.Expect(0, "get", "pods", pod).Stdout, t => t.Contains(" 2/2 "), t => t);
+        Eventually.Until("the Service to answer", TimeSpan.FromSeconds(5), () => Get($"http://127.0.0.1:{port}/ready.txt"), a => a == "ok", a => a);
+        // and out of them within about a second of failing again
+        cli.Expect(0, "exec", pod, "-c", "web", "--", "rm", "/www/ready.txt");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Eventually.Until("the pod to leave the endpoints", TimeSpan.FromSeconds(10), () => cli.Expect(0, "get", "endpoints", "probed").Stdout, t => t.Contains("<none>"), t => t);
+        output.WriteLine($"left the endpoints {sw.ElapsedMilliseconds} ms after the probe's file went");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(4), $"took {sw.Elapsed}");
+
+        // liveness: the file it checks goes, two failures, the container is killed and restarted
+        cli.Expect(0, "exec", pod, "-c", "web", "--", "rm", "/tmp/alive");
+        var restarted = Eventually.Until("the web container to be restarted", TimeSpan.FromSeconds(30), () => cli.Pods("probed"),
+            p => p.Count == 1 && p[0].Containers.Any(c => c.Name == "web" && c.RestartCount >= 1), TroupeCli.Describe);
+        Assert.Equal(pod, restarted[0].Name); // the same pod: a restart, not a replacement
+        Assert.Contains("failed liveness probe, will be restarted", cli.Expect(0, "get", "events").Stdout);
+        cli.Expect(0, "delete", "service", "probed");
+        cli.DeleteDeployment("probed", "probed");
+    }
 }
