@@ -277,7 +277,10 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
             // runc's foreground --tty proxies the container's terminal through its own, which must be one: util-linux
             // `script` gives runc a pseudo-terminal (not echoing, exit code passed on) over our pipes
             psi = new System.Diagnostics.ProcessStartInfo(File.Exists("/usr/bin/script") ? "/usr/bin/script" : "script");
-            foreach (var a in new[] { "-q", "-e", "-E", "never", "-c", string.Join(' ', argv.Select(ShellQuote)), "/dev/null" }) psi.ArgumentList.Add(a);
+            // script's own terminal raw before runc starts: else output that comes before runc switches it gets a
+            // second \r (onlcr) and typed input an echo
+            var line = "stty raw -echo 2>/dev/null; exec " + string.Join(' ', argv.Select(ShellQuote));
+            foreach (var a in new[] { "-q", "-e", "-E", "never", "-c", line, "/dev/null" }) psi.ArgumentList.Add(a);
             psi.Environment["SHELL"] = "/bin/sh"; // script runs the command line with $SHELL -c: quoted for sh
         }
         else

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using System.Text;
 using Troupe.Api.Protocol;
 
@@ -13,7 +12,7 @@ namespace Troupe.Shell.Commands;
 /// is read; <c>-t</c> gives the process a terminal (with <c>-i</c> on a terminal, the local one is switched to raw
 /// mode while it runs). Troupe's own failures exit 125, a missing container 1.
 /// </summary>
-internal static class ExecCommand
+internal static partial class ExecCommand
 {
     static readonly Flag[] Flags =
     [
@@ -92,35 +91,38 @@ internal static class ExecCommand
         writer.Write(Encoding.UTF8.GetString(data));
     }
 
-    /// <summary>The local terminal in raw mode (<c>stty raw -echo</c>), restored as it was on dispose.</summary>
-    internal sealed class RawTerminal : IDisposable
+    /// <summary>
+    /// The local terminal (stdin) in raw mode, restored as it was on dispose. Set with <c>tcsetattr</c> in this
+    /// process, not by running <c>stty</c>: .NET puts the terminal back to its own settings whenever a child process
+    /// exits, which undid stty's raw mode at once.
+    /// </summary>
+    internal sealed partial class RawTerminal : IDisposable
     {
-        readonly string _saved;
+        readonly byte[] _saved;
 
-        RawTerminal(string saved) => _saved = saved;
+        RawTerminal(byte[] saved) => _saved = saved;
+
+        // struct termios is 60 bytes on Linux (glibc, x86-64 and arm64); a larger buffer costs nothing
+        const int TermiosSize = 256, TCSANOW = 0;
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "tcgetattr")]
+        private static partial int TcGetAttr(int fd, byte[] termios);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "tcsetattr")]
+        private static partial int TcSetAttr(int fd, int actions, byte[] termios);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "cfmakeraw")]
+        private static partial void CfMakeRaw(byte[] termios);
 
         public static RawTerminal? Enter()
         {
-            var saved = Stty("-g");
-            if (saved is null) return null;
-            Stty("raw", "-echo");
-            return new RawTerminal(saved.Trim());
+            var saved = new byte[TermiosSize];
+            if (TcGetAttr(0, saved) != 0) return null;
+            var raw = (byte[])saved.Clone();
+            CfMakeRaw(raw);
+            return TcSetAttr(0, TCSANOW, raw) == 0 ? new RawTerminal(saved) : null;
         }
 
-        public void Dispose() => Stty(_saved);
-
-        static string? Stty(params string[] args)
-        {
-            try
-            {
-                var psi = new ProcessStartInfo("stty") { RedirectStandardOutput = true, UseShellExecute = false };
-                foreach (var a in args) psi.ArgumentList.Add(a);
-                using var p = Process.Start(psi)!;
-                var text = p.StandardOutput.ReadToEnd();
-                p.WaitForExit();
-                return p.ExitCode == 0 ? text : null;
-            }
-            catch (System.ComponentModel.Win32Exception) { return null; }
-        }
+        public void Dispose() => TcSetAttr(0, TCSANOW, _saved);
     }
 }
