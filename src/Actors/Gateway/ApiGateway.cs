@@ -223,12 +223,21 @@ public sealed partial class ApiGateway : ReceiveActor
         foreach (var p in pod.Spec.Containers.SelectMany(c => c.Ports).Where(p => p.HostPort is > 0))
         {
             var ip = p.HostIP ?? "0.0.0.0";
-            if (!seen.Add((ip, p.HostPort!.Value))) return $"Bind for {ip}:{p.HostPort} failed: port is published twice";
+            var udp = p.Protocol.Equals("UDP", StringComparison.OrdinalIgnoreCase);
+            if (!seen.Add((ip + (udp ? "/udp" : ""), p.HostPort!.Value))) return $"Bind for {ip}:{p.HostPort} failed: port is published twice";
             try
             {
-                var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(ip), p.HostPort.Value);
-                l.Start();
-                l.Stop();
+                if (udp)
+                {
+                    using var u = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+                    u.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(ip), p.HostPort.Value));
+                }
+                else
+                {
+                    var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(ip), p.HostPort.Value);
+                    l.Start();
+                    l.Stop();
+                }
             }
             catch (System.Net.Sockets.SocketException)
             {

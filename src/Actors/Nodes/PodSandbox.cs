@@ -41,7 +41,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
 
     #region INTERNAL messages
     private sealed record Initialized(PodSandboxState State, IReadOnlyList<ContainerRecord> Records,
-        PodNetworkInfo? Network = null, IReadOnlyList<PublishedPort>? Published = null, string? NetworkError = null) : INoSerializationVerificationNeeded;
+        PodNetworkInfo? Network = null, IReadOnlyList<IAsyncDisposable>? Published = null, string? NetworkError = null) : INoSerializationVerificationNeeded;
     private sealed record InitFailed(Exception Cause) : INoSerializationVerificationNeeded;
     private sealed record ImageReady(string Name, int Generation, PodImage Image) : INoSerializationVerificationNeeded;
     private sealed record ImageFailed(string Name, int Generation, Exception Cause) : INoSerializationVerificationNeeded;
@@ -108,7 +108,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     private bool _stopping;
     private bool _halted;
     private PodNetworkInfo? _network;
-    private IReadOnlyList<PublishedPort> _published = [];
+    private IReadOnlyList<IAsyncDisposable> _published = [];
     private string? _networkError;
     private readonly List<IActorRef> _haltWaiters = new();
     private bool _removing;
@@ -168,12 +168,17 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
             if (network is null) return new Initialized(state, mine);
             // Every pod: its own network namespace with an address on the node's bridge; a proxy per published port.
             PodNetworkInfo? info = null;
-            var published = new List<PublishedPort>();
+            var published = new List<IAsyncDisposable>();
             try
             {
                 info = await network.SetupAsync(uid, hostname);
                 foreach (var p in proxy is null ? [] : publish)
-                    published.Add(await proxy!.PublishAsync(p.HostIP is { Length: > 0 } ip ? System.Net.IPAddress.Parse(ip) : null, p.HostPort!.Value, info.IP, p.ContainerPort));
+                {
+                    var hostIp = p.HostIP is { Length: > 0 } ip ? System.Net.IPAddress.Parse(ip) : System.Net.IPAddress.Any;
+                    published.Add(p.Protocol.Equals("UDP", StringComparison.OrdinalIgnoreCase)
+                        ? UdpPublishedPort.Start(hostIp, p.HostPort!.Value, new System.Net.IPEndPoint(info.IP, p.ContainerPort))
+                        : await proxy!.PublishAsync(hostIp, p.HostPort!.Value, info.IP, p.ContainerPort));
+                }
                 return new Initialized(state, mine, info, published);
             }
             catch (Exception ex) when (ex is PortInUseException or NetworkSetupException or IpamExhaustedException or FormatException or System.Net.Sockets.SocketException)
@@ -193,9 +198,9 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         ReceiveAny(_ => Stash.Stash());
     }
 
-    /// <summary>The container ports the pod publishes on the host (<c>hostPort</c>, TCP).</summary>
+    /// <summary>The container ports the pod publishes on the host (<c>hostPort</c>, TCP or UDP).</summary>
     internal static List<PortSpec> PublishedPorts(Pod pod) =>
-        pod.Spec.Containers.SelectMany(c => c.Ports).Where(p => p.HostPort is > 0 && p.Protocol.Equals("TCP", StringComparison.OrdinalIgnoreCase)).ToList();
+        pod.Spec.Containers.SelectMany(c => c.Ports).Where(p => p.HostPort is > 0 && p.Protocol.ToUpperInvariant() is "TCP" or "UDP").ToList();
 
     private void OnInitialized(Initialized init)
     {

@@ -239,14 +239,14 @@ internal static class RunCommand
         return (volume, new VolumeMount { Name = name, MountPath = dst, ReadOnly = readOnly });
     }
 
-    /// <summary><c>-p [IP:]HOST:CONTAINER[/tcp]</c> as a container port with its host port.</summary>
+    /// <summary><c>-p [IP:]HOST:CONTAINER[/tcp|/udp]</c> as a container port with its host port.</summary>
     internal static PortSpec Publish(string v)
     {
         var spec = v;
         var proto = "tcp";
         if (spec.LastIndexOf('/') is var slash and > 0) (spec, proto) = (spec[..slash], spec[(slash + 1)..].ToLowerInvariant());
-        if (proto == "udp" || proto == "sctp") throw new ShellException(TroupeFailed, $"publishing {proto} ports is not supported by Troupe yet: {v}");
-        if (proto != "tcp") throw new ShellException(TroupeFailed, $"invalid proto: {proto}");
+        if (proto == "sctp") throw new ShellException(TroupeFailed, $"publishing sctp ports is not supported by Troupe yet: {v}");
+        if (proto is not ("tcp" or "udp")) throw new ShellException(TroupeFailed, $"invalid proto: {proto}");
         var parts = spec.Split(':');
         if (parts.Length < 2 || parts.Length > 3)
             throw new ShellException(TroupeFailed, $"invalid publish spec \"{v}\": want [IP:]HOST_PORT:CONTAINER_PORT (a host port is required)");
@@ -260,7 +260,7 @@ internal static class RunCommand
                 throw new ShellException(TroupeFailed, $"invalid IP address \"{parts[0]}\" in \"{v}\"");
             ip = addr.ToString();
         }
-        return new PortSpec { HostIP = ip, HostPort = Port(parts[^2], v), ContainerPort = Port(parts[^1], v), Protocol = "TCP" };
+        return new PortSpec { HostIP = ip, HostPort = Port(parts[^2], v), ContainerPort = Port(parts[^1], v), Protocol = proto.ToUpperInvariant() };
     }
 
     static string NoExpansion(string s) => s.Replace("$", "$$");
