@@ -35,6 +35,21 @@ public sealed class Bridge
     public static string NameFor(string nodeName) =>
         "trp-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(nodeName)))[..6];
 
+    /// <summary>
+    /// The bridge's own MAC, fixed: <c>02:</c> (locally administered, unicast) and 5 bytes of SHA-256 of the node
+    /// name. Without it Linux gives a bridge the lowest MAC of its ports, so the gateway's MAC changes whenever that
+    /// pod goes away, and every other pod's ARP entry for its gateway turns stale: their replies go to the old MAC
+    /// for about 5 seconds (a connection through the Service balancer hung for that long during a rollout).
+    /// </summary>
+    public string MacAddress => MacFor(NodeName);
+
+    /// <summary>The fixed MAC of a node's bridge.</summary>
+    public static string MacFor(string nodeName)
+    {
+        var h = SHA256.HashData(Encoding.UTF8.GetBytes("mac:" + nodeName));
+        return "02:" + string.Join(":", h.Take(5).Select(b => b.ToString("x2")));
+    }
+
     /// <summary>The alias the bridge carries: <c>troupe:&lt;node&gt;</c>.</summary>
     public string Alias => "troupe:" + NodeName;
 
@@ -58,6 +73,8 @@ public sealed class Bridge
                 throw new NetworkSetupException($"cannot create bridge {Name}: {add.Stderr.Trim()}");
         }
         await IpTool.RunAsync("link", "set", "dev", Name, "alias", Alias);
+        // set, not learnt: a bridge whose MAC was set keeps it when ports come and go
+        await IpTool.RunAsync("link", "set", "dev", Name, "address", MacAddress);
         await IpTool.RunAsync("addr", "replace", $"{Gateway}/{Cidr.PrefixLength}", "dev", Name);
         await IpTool.RunAsync("link", "set", "dev", Name, "up");
         _ensured = true;

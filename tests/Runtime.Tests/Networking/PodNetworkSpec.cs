@@ -80,6 +80,15 @@ public sealed class PodNetworkSpec : IDisposable
             // pod -> gateway (the host's bridge address)
             Assert.Equal(0, (await Run("nsenter", $"--net={b.NetnsPath}", "busybox", "ping", "-c", "1", "-W", "2", b.Gateway.ToString())).Code);
 
+            // the gateway's MAC is the bridge's own, not its lowest port's: it must not change as pods come and go, or
+            // every other pod's ARP entry for the gateway goes stale (seconds of lost replies)
+            var mac = (await File.ReadAllTextAsync($"/sys/class/net/{net.Bridge.Name}/address")).Trim();
+            Assert.Equal(net.Bridge.MacAddress, mac);
+            await net.SetupAsync("pod-c", "gamma");
+            await net.TeardownAsync("pod-c");
+            Assert.Equal(mac, (await File.ReadAllTextAsync($"/sys/class/net/{net.Bridge.Name}/address")).Trim());
+            Assert.Contains($"lladdr {mac}", (await Run("nsenter", $"--net={b.NetnsPath}", "ip", "neigh", "show", b.Gateway.ToString())).Stdout);
+
             var listed = await net.ListAsync();
             Assert.Equal(["pod-a", "pod-b"], listed.Select(r => r.Uid));
             Assert.All(listed, r => { Assert.NotNull(r.NetnsPath); Assert.NotNull(r.HostVeth); Assert.NotNull(r.IP); });
