@@ -42,13 +42,14 @@ public static class Cli
         "push" => TransferCommands.Push,
         "wait" => WaitCommand.Run,
         "set" => SetCommand.Run,
+        "rollout" => RolloutCommand.Run,
         _ => null,
     };
 
     /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
     static readonly string[] Planned =
     [
-        "shell", "rollout", "compose", "chaos",
+        "shell", "compose", "chaos",
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null) =>
@@ -142,6 +143,9 @@ public static class Cli
           describe KIND NAME
           delete KIND NAME | KIND/NAME | -f FILE
           scale deployment NAME --replicas N
+          set image deployment/NAME CONTAINER=IMAGE...   a rolling update to new images
+          rollout status|history|undo|restart deployment/NAME [--to-revision N] [--timeout D]
+          wait --for=condition=Available deployment/NAME [--timeout 60s]
           logs POD [-c CONTAINER] [-f] [--previous] [--tail N]
           exec POD [-c CONTAINER] -- CMD...   a process in a running container
 

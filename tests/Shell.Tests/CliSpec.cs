@@ -94,7 +94,6 @@ public sealed class CliSpec : IDisposable
     [Theory]
     [InlineData("shell")]
     [InlineData("chaos")]
-    [InlineData("rollout")]
     public void Cli_must_say_a_later_verb_is_not_implemented_yet(string verb)
     {
         var r = ShellRun.Of(_home.Path, verb, "x");

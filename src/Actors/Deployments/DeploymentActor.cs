@@ -18,8 +18,16 @@ namespace Troupe.Actors.Deployments;
 /// is sent to a node — each pod's identity (name, UID, node, epoch), so after a restart or fail-over it adopts the
 /// pods that still run instead of starting duplicates. Each recovery advances the epoch.
 /// </summary>
-public sealed class DeploymentActor : ReceivePersistentActor
+public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 {
+    /// <summary>Look at the rollout's progress deadline again.</summary>
+    sealed class CheckProgress : INoSerializationVerificationNeeded
+    {
+        public static readonly CheckProgress Instance = new();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
     readonly string _id;
     readonly ActorsSettings _settings;
     readonly string _nodeName;
@@ -61,6 +69,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
         Command<Terminated>(OnChildTerminated);
         Command<StopDeploymentEntity>(_ => Context.Stop(Self));
         Command<SaveSnapshotSuccess>(_ => { });
+        Command<CheckProgress>(_ => PublishStatus());
     }
 
     string Namespace => DeploymentIds.Split(_id).Namespace;
@@ -170,6 +179,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
         _counts.Remove(t.ActorRef.Path.Name);
         _targets.Remove(t.ActorRef.Path.Name);
         FinishDeleteIfDone();
+        // a pruned revision applied again while its ReplicaSet was stopping: start it anew
+        if (_state.Exists && !_deleting && _state.Templates.ContainsKey(t.ActorRef.Path.Name)) Reconcile();
     }
 
     void OnCreatePods(ReplicaSetActor.CreatePods cmd)
@@ -199,7 +210,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
 
     void OnCounts(ReplicaSetActor.ReplicaSetCountsChanged m)
     {
-        var counts = new DeploymentReconciler.ReplicaSetCounts(m.Replicas, m.Ready);
+        var counts = new DeploymentReconciler.ReplicaSetCounts(m.Replicas, m.Ready, m.Available);
         var changed = !_counts.TryGetValue(m.TemplateHash, out var before) || before != counts;
         _counts[m.TemplateHash] = counts;
         // a rollout moves on as pods become ready or go away
@@ -231,16 +242,41 @@ public sealed class DeploymentActor : ReceivePersistentActor
             _targets[hash] = target;
             child.Tell(new ReplicaSetActor.SetTarget(target, template, _state.Object.Metadata,
                 _state.Revisions.GetValueOrDefault(hash), _state.Epoch,
-                _state.Pods.Values.Where(p => p.TemplateHash == hash).ToImmutableArray()));
+                _state.Pods.Values.Where(p => p.TemplateHash == hash).ToImmutableArray(),
+                _state.ChangeCauses.GetValueOrDefault(hash), spec.MinReadySeconds));
         }
+        Prune(known);
         PublishStatus();
+    }
+
+    /// <summary>Forget the old revisions beyond revisionHistoryLimit that have no pod left.</summary>
+    void Prune(Dictionary<string, int> known)
+    {
+        var prunable = DeploymentReconciler.Prunable(_state.Object!.Spec, _state.TemplateHash!, _state.Revisions, _targets, _counts, known);
+        if (prunable.IsEmpty) return;
+        Persist(new RevisionsPruned(prunable), e =>
+        {
+            _state = _state.Apply(e);
+            foreach (var h in e.TemplateHashes)
+            {
+                _targets.Remove(h);
+                _counts.Remove(h);
+                var child = Context.Child(h);
+                if (!child.IsNobody()) child.Tell(ReplicaSetActor.Forget.Instance);
+            }
+        });
     }
 
     void PublishStatus()
     {
         if (!_state.Exists) return;
         var spec = _state.Object!.Spec;
-        _status = DeploymentReconciler.Status(spec, _state.Generation, _state.TemplateHash!, _counts, DateTimeOffset.UtcNow, _status);
+        var now = DateTimeOffset.UtcNow;
+        _status = DeploymentReconciler.Status(spec, _state.Generation, _state.TemplateHash!, _counts, now, _status, $"{Name}-{_state.TemplateHash}");
+        // nothing may happen until the deadline passes: look again then
+        if (DeploymentReconciler.ProgressDeadline(spec, _status) is { } deadline)
+            Timers.StartSingleTimer("progress", CheckProgress.Instance, deadline - now + TimeSpan.FromMilliseconds(50));
+        else Timers.Cancel("progress");
         var annotations = _state.Object.Metadata.Annotations.SetItem("deployment.kubernetes.io/revision",
             _state.Revisions.GetValueOrDefault(_state.TemplateHash!).ToString());
         _catalog.Tell(new ObjectObserved(_state.Object with

@@ -26,6 +26,9 @@ public sealed record PodCreated(string TemplateHash, string Name, string Uid, st
 /// <summary>The pod is no longer wanted (scaled down, lost, replaced); persisted before it is stopped.</summary>
 public sealed record PodDeleted(string Name) : IDeploymentEvent;
 
+/// <summary>Old revisions beyond <c>revisionHistoryLimit</c>, with no pod left, are forgotten (template, revision, change cause).</summary>
+public sealed record RevisionsPruned(ImmutableArray<string> TemplateHashes) : IDeploymentEvent;
+
 /// <summary>A new incarnation of the Deployment (each recovery): nodes refuse StartPod from older ones.</summary>
 public sealed record EpochAdvanced(long Epoch) : IDeploymentEvent;
 

@@ -9,8 +9,14 @@ namespace Troupe.Actors.Deployments;
 /// </summary>
 public static class DeploymentReconciler
 {
-    /// <summary>Observed counts of one ReplicaSet: pods that exist (not terminating), ready ones.</summary>
-    public sealed record ReplicaSetCounts(int Replicas, int Ready);
+    /// <summary>
+    /// Observed counts of one ReplicaSet: pods that exist (not terminating), ready ones, and available ones (ready for
+    /// at least the Deployment's <c>minReadySeconds</c>; with 0, the ready ones).
+    /// </summary>
+    public sealed record ReplicaSetCounts(int Replicas, int Ready, int Available)
+    {
+        public ReplicaSetCounts(int replicas, int ready) : this(replicas, ready, ready) { }
+    }
 
     /// <summary>
     /// Targets per hash, as Kubernetes' deployment controller computes them, one step per call (it is called again on
@@ -31,7 +37,8 @@ public static class DeploymentReconciler
         // what a ReplicaSet has: the target last set, else its live count, else (just recovered, nothing reported yet)
         // the pods the Deployment has on record for it
         int Cur(string h) => previous.TryGetValue(h, out var t) ? t : counts.TryGetValue(h, out var c) ? c.Replicas : known?.GetValueOrDefault(h) ?? 0;
-        int Ready(string h) => counts.TryGetValue(h, out var c) ? c.Ready : 0;
+        // availability (ready for minReadySeconds) is what a rollout may not lose
+        int Ready(string h) => counts.TryGetValue(h, out var c) ? c.Available : 0;
         var b = ImmutableSortedDictionary.CreateBuilder<string, int>();
         foreach (var h in all) b[h] = Cur(h);
         if (spec.Paused) return b.ToImmutable();
@@ -92,28 +99,52 @@ public static class DeploymentReconciler
         return b.ToImmutable();
     }
 
+    /// <summary>
+    /// The status from the ReplicaSets' counts, with Kubernetes' conditions. <c>Progressing</c> stays True while the
+    /// rollout moves (the new ReplicaSet's counts change, a new generation); once it has not moved for
+    /// <c>progressDeadlineSeconds</c> it turns False with reason <c>ProgressDeadlineExceeded</c> (what
+    /// <c>rollout status</c> exits 1 on); a completed rollout is True with <c>NewReplicaSetAvailable</c>.
+    /// </summary>
     public static DeploymentStatus Status(DeploymentSpec spec, long generation, string currentHash,
-        IReadOnlyDictionary<string, ReplicaSetCounts> counts, DateTimeOffset now, DeploymentStatus? previous)
+        IReadOnlyDictionary<string, ReplicaSetCounts> counts, DateTimeOffset now, DeploymentStatus? previous, string? replicaSetName = null)
     {
         var replicas = counts.Values.Sum(c => c.Replicas);
         var ready = counts.Values.Sum(c => c.Ready);
+        var available = counts.Values.Sum(c => c.Available);
         var updated = counts.TryGetValue(currentHash, out var cur) ? cur.Replicas : 0;
-        var updatedReady = cur?.Ready ?? 0;
-        var available = ready;
+        var updatedAvailable = cur?.Available ?? 0;
         var unavailable = Math.Max(0, Math.Max(spec.Replicas, replicas) - available);
         var maxUnavailable = IntOrPercent(spec.Strategy.RollingUpdate?.MaxUnavailable ?? "25%", spec.Replicas, roundUp: false);
         if (spec.Strategy.Type == "Recreate") maxUnavailable = spec.Replicas;
         var isAvailable = available >= spec.Replicas - maxUnavailable;
-        var complete = updated == spec.Replicas && updatedReady == spec.Replicas && replicas == spec.Replicas;
+        var complete = updated == spec.Replicas && updatedAvailable == spec.Replicas && replicas == spec.Replicas;
 
-        DeploymentCondition Cond(string type, bool status, string reason, string message)
+        DeploymentCondition Cond(string type, bool status, string reason, string message, bool touched = false)
         {
             var s = status ? "True" : "False";
             var prev = previous?.Conditions.FirstOrDefault(c => c.Type == type);
             var transition = prev is not null && prev.Status == s ? prev.LastTransitionTime : now;
-            var update = prev is not null && prev.Status == s && prev.Reason == reason ? prev.LastUpdateTime : now;
+            var update = prev is not null && prev.Status == s && prev.Reason == reason && !touched ? prev.LastUpdateTime : now;
             return new DeploymentCondition(type, s, reason, message, update, transition);
         }
+
+        var rs = replicaSetName is null ? "ReplicaSet" : $"ReplicaSet \"{replicaSetName}\"";
+        var prevProgressing = previous?.Conditions.FirstOrDefault(c => c.Type == "Progressing");
+        // progress as Kubernetes counts it: a new spec, the new ReplicaSet growing, more pods available, old ones gone
+        var moved = previous is null || previous.ObservedGeneration != generation || previous.UpdatedReplicas != updated
+            || previous.AvailableReplicas < available || previous.Replicas > replicas;
+        DeploymentCondition progressing;
+        if (complete)
+            progressing = Cond("Progressing", true, "NewReplicaSetAvailable", $"{rs} has successfully progressed.");
+        else if (spec.Paused)
+            progressing = Cond("Progressing", true, "DeploymentPaused", "Deployment is paused");
+        else if (moved || prevProgressing is null || prevProgressing.Reason is "NewReplicaSetAvailable" or "DeploymentPaused")
+            progressing = Cond("Progressing", true, "ReplicaSetUpdated", $"{rs} is progressing.", touched: true);
+        else if (prevProgressing.Status == "False"
+                 || now - prevProgressing.LastUpdateTime >= TimeSpan.FromSeconds(spec.ProgressDeadlineSeconds))
+            progressing = Cond("Progressing", false, "ProgressDeadlineExceeded", $"{rs} has timed out progressing.");
+        else
+            progressing = prevProgressing;
 
         return new DeploymentStatus
         {
@@ -127,10 +158,31 @@ public static class DeploymentReconciler
             [
                 Cond("Available", isAvailable, isAvailable ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
                     isAvailable ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
-                Cond("Progressing", true, complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
-                    complete ? "ReplicaSet has successfully progressed." : "ReplicaSet is progressing."),
+                progressing,
             ],
         };
+    }
+
+    /// <summary>
+    /// When an unfinished rollout would pass its progress deadline (null: it is complete, paused or already failed),
+    /// so the Deployment can look again then even if nothing else happens.
+    /// </summary>
+    public static DateTimeOffset? ProgressDeadline(DeploymentSpec spec, DeploymentStatus status) =>
+        status.Conditions.FirstOrDefault(c => c.Type == "Progressing") is { Status: "True", Reason: "ReplicaSetUpdated" } p
+            ? p.LastUpdateTime + TimeSpan.FromSeconds(spec.ProgressDeadlineSeconds)
+            : null;
+
+    /// <summary>
+    /// Old revisions beyond <c>revisionHistoryLimit</c> that can go: no target, no live pod and none on record; the
+    /// oldest go first, the newest <c>limit</c> old ones are kept for <c>rollout undo</c>.
+    /// </summary>
+    public static ImmutableArray<string> Prunable(DeploymentSpec spec, string currentHash, IReadOnlyDictionary<string, long> revisions,
+        IReadOnlyDictionary<string, int> targets, IReadOnlyDictionary<string, ReplicaSetCounts> counts, IReadOnlyDictionary<string, int> known)
+    {
+        var old = revisions.Keys.Where(h => h != currentHash).OrderByDescending(h => revisions[h]).ToList();
+        return old.Skip(spec.RevisionHistoryLimit)
+            .Where(h => targets.GetValueOrDefault(h) == 0 && (counts.TryGetValue(h, out var c) ? c.Replicas : 0) == 0 && known.GetValueOrDefault(h) == 0)
+            .ToImmutableArray();
     }
 
     /// <summary>

@@ -23,6 +23,14 @@ public sealed record DeploymentState
     /// <summary>Revision number of each template hash (1, 2, ...), as <c>deployment.kubernetes.io/revision</c>.</summary>
     public ImmutableSortedDictionary<string, long> Revisions { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
 
+    /// <summary>
+    /// The <c>kubernetes.io/change-cause</c> annotation of each revision, as the Deployment had it while that revision
+    /// was current (Kubernetes copies it onto the ReplicaSet; <c>rollout history</c> lists it).
+    /// </summary>
+    public ImmutableSortedDictionary<string, string> ChangeCauses { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    public const string ChangeCauseAnnotation = "kubernetes.io/change-cause";
+
     /// <summary>True when a live (not deleted) Deployment exists.</summary>
     public bool Exists => Object is not null && !Deleted;
 
@@ -44,6 +52,13 @@ public sealed record DeploymentState
             Pods = ImmutableSortedDictionary<string, PodRecord>.Empty,
             Templates = ImmutableSortedDictionary<string, PodTemplateSpec>.Empty,
             Revisions = ImmutableSortedDictionary<string, long>.Empty,
+            ChangeCauses = ImmutableSortedDictionary<string, string>.Empty,
+        },
+        RevisionsPruned r => this with
+        {
+            Templates = Templates.RemoveRange(r.TemplateHashes),
+            Revisions = Revisions.RemoveRange(r.TemplateHashes),
+            ChangeCauses = ChangeCauses.RemoveRange(r.TemplateHashes),
         },
         PodCreated p => this with { Pods = Pods.SetItem(p.Name, new PodRecord(p.TemplateHash, p.Name, p.Uid, p.NodeName, p.Epoch, p.At)) },
         PodDeleted p => this with { Pods = Pods.Remove(p.Name) },
@@ -66,6 +81,9 @@ public sealed record DeploymentState
             Deleted = false,
             Templates = Templates.SetItem(a.TemplateHash, d.Spec.Template),
             Revisions = revisions,
+            ChangeCauses = d.Metadata.Annotations.TryGetValue(ChangeCauseAnnotation, out var cause)
+                ? ChangeCauses.SetItem(a.TemplateHash, cause)
+                : ChangeCauses.Remove(a.TemplateHash),
         };
     }
 }

@@ -21,7 +21,7 @@ public sealed class ReplicaSetActor : ReceiveActor
     #region Protocol
     /// <summary>Deployment → ReplicaSet: the wanted replicas, template and the pods persisted for this revision.</summary>
     public sealed record SetTarget(int Replicas, PodTemplateSpec Template, ObjectMeta Owner, long Revision, long Epoch,
-        ImmutableArray<PodRecord> Pods) : INoSerializationVerificationNeeded;
+        ImmutableArray<PodRecord> Pods, string? ChangeCause = null, int MinReadySeconds = 0) : INoSerializationVerificationNeeded;
 
     /// <summary>ReplicaSet → Deployment: persist this many new pods, reply <see cref="PodsCreated"/>.</summary>
     public sealed record CreatePods(string TemplateHash, int Count) : INoSerializationVerificationNeeded;
@@ -31,8 +31,20 @@ public sealed class ReplicaSetActor : ReceiveActor
     public sealed record DeletePods(ImmutableArray<string> Names) : INoSerializationVerificationNeeded;
     public sealed record PodsDeleted(ImmutableArray<string> Names) : INoSerializationVerificationNeeded;
 
-    /// <summary>ReplicaSet → Deployment: its counts changed.</summary>
-    public sealed record ReplicaSetCountsChanged(string TemplateHash, int Replicas, int Ready) : INoSerializationVerificationNeeded;
+    /// <summary>ReplicaSet → Deployment: its counts changed (available: ready for at least minReadySeconds).</summary>
+    public sealed record ReplicaSetCountsChanged(string TemplateHash, int Replicas, int Ready, int Available) : INoSerializationVerificationNeeded;
+
+    /// <summary>Deployment → ReplicaSet: this revision is pruned (revisionHistoryLimit); it has no pods, stop.</summary>
+    public sealed class Forget : INoSerializationVerificationNeeded
+    {
+        public static readonly Forget Instance = new();
+    }
+
+    /// <summary>A pod's minReadySeconds may have passed: count again.</summary>
+    sealed class Recount : INoSerializationVerificationNeeded
+    {
+        public static readonly Recount Instance = new();
+    }
 
     /// <summary>Deployment → ReplicaSet: the Deployment is deleted; stop every pod, then stop.</summary>
     public sealed class Terminate : INoSerializationVerificationNeeded
@@ -46,6 +58,8 @@ public sealed class ReplicaSetActor : ReceiveActor
         public PodRecord Record { get; } = record;
         public IActorRef Actor { get; } = actor;
         public bool Ready { get; set; }
+        /// <summary>Since when it is ready (for minReadySeconds).</summary>
+        public DateTimeOffset ReadySince { get; set; }
         public bool Terminating { get; set; }
     }
 
@@ -60,7 +74,7 @@ public sealed class ReplicaSetActor : ReceiveActor
     int _expectedCreations;
     readonly HashSet<string> _expectedDeletions = new();
     bool _terminating;
-    (int, int, int) _lastPublished = (-1, -1, -1);
+    (int, int, int, int, string?, long) _lastPublished = (-1, -1, -1, -1, null, -1);
 
     /// <summary>At most this many pods are asked for in one step (Kubernetes' burst).</summary>
     const int Burst = 500;
@@ -81,8 +95,21 @@ public sealed class ReplicaSetActor : ReceiveActor
         Receive<PodsDeleted>(OnPodsDeleted);
         Receive<PodActor.PodReadinessChanged>(m =>
         {
-            if (_pods.TryGetValue(m.Name, out var p)) p.Ready = m.Ready;
+            if (_pods.TryGetValue(m.Name, out var p))
+            {
+                if (m.Ready && !p.Ready) p.ReadySince = DateTimeOffset.UtcNow;
+                p.Ready = m.Ready;
+                // available only minReadySeconds after ready: look again then
+                if (m.Ready && _target is { MinReadySeconds: > 0 } t)
+                    Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(t.MinReadySeconds) + TimeSpan.FromMilliseconds(10), Self, Recount.Instance, Self);
+            }
             Publish();
+        });
+        Receive<Recount>(_ => Publish());
+        Receive<Forget>(_ =>
+        {
+            _terminating = true;
+            if (_pods.Count == 0) Context.Stop(Self);
         });
         Receive<PodActor.PodLost>(m =>
         {
@@ -208,10 +235,17 @@ public sealed class ReplicaSetActor : ReceiveActor
         if (_target is null) return;
         var live = _pods.Values.Count(p => !p.Terminating);
         var ready = _pods.Values.Count(p => !p.Terminating && p.Ready);
-        var key = (live, ready, _target.Replicas);
+        var now = DateTimeOffset.UtcNow;
+        var minReady = TimeSpan.FromSeconds(_target.MinReadySeconds);
+        var available = _pods.Values.Count(p => !p.Terminating && p.Ready && now - p.ReadySince >= minReady);
+        var key = (live, ready, available, _target.Replicas, _target.ChangeCause, _target.Revision);
         if (key == _lastPublished) return;
         _lastPublished = key;
-        Context.Parent.Tell(new ReplicaSetCountsChanged(_hash, live, ready));
+        Context.Parent.Tell(new ReplicaSetCountsChanged(_hash, live, ready, available));
+        var annotations = ImmutableSortedDictionary<string, string>.Empty
+            .Add("deployment.kubernetes.io/revision", _target.Revision.ToString())
+            .Add("deployment.kubernetes.io/desired-replicas", _target.Replicas.ToString());
+        if (_target.ChangeCause is { } cause) annotations = annotations.Add(DeploymentState.ChangeCauseAnnotation, cause);
         var (ns, _) = DeploymentIds.Split(_deploymentId);
         _catalog.Tell(new ObjectObserved(new ReplicaSet
         {
@@ -221,14 +255,12 @@ public sealed class ReplicaSetActor : ReceiveActor
                 Namespace = ns,
                 Uid = OwnerUid,
                 Labels = _target.Template.Metadata.Labels.SetItem("pod-template-hash", _hash),
-                Annotations = ImmutableSortedDictionary<string, string>.Empty
-                    .Add("deployment.kubernetes.io/revision", _target.Revision.ToString())
-                    .Add("deployment.kubernetes.io/desired-replicas", _target.Replicas.ToString()),
+                Annotations = annotations,
                 CreationTimestamp = _target.Owner.CreationTimestamp,
                 OwnerReferences = [new OwnerReference("apps/v1", "Deployment", _deploymentName, _target.Owner.Uid ?? "")],
             },
-            Spec = new ReplicaSetSpec { Replicas = _target.Replicas, Template = _target.Template },
-            Status = new ReplicaSetStatus { Replicas = live, ReadyReplicas = ready, AvailableReplicas = ready },
+            Spec = new ReplicaSetSpec { Replicas = _target.Replicas, Template = _target.Template, MinReadySeconds = _target.MinReadySeconds },
+            Status = new ReplicaSetStatus { Replicas = live, ReadyReplicas = ready, AvailableReplicas = available },
         }));
     }
 

@@ -16,6 +16,7 @@ public static class InternalTypes
         (typeof(DeploymentDeleted), "DeploymentDeleted.v1", InternalJsonContext.Default.DeploymentDeleted),
         (typeof(PodCreated), "PodCreated.v1", InternalJsonContext.Default.PodCreated),
         (typeof(PodDeleted), "PodDeleted.v1", InternalJsonContext.Default.PodDeleted),
+        (typeof(RevisionsPruned), "RevisionsPruned.v1", InternalJsonContext.Default.RevisionsPruned),
         (typeof(EpochAdvanced), "EpochAdvanced.v1", InternalJsonContext.Default.EpochAdvanced),
         (typeof(ApplyDeployment), "ApplyDeployment", InternalJsonContext.Default.ApplyDeployment),
         (typeof(ScaleDeploymentTo), "ScaleDeploymentTo", InternalJsonContext.Default.ScaleDeploymentTo),
@@ -48,6 +49,7 @@ public static class InternalTypes
 [JsonSerializable(typeof(DeploymentDeleted))]
 [JsonSerializable(typeof(PodCreated))]
 [JsonSerializable(typeof(PodDeleted))]
+[JsonSerializable(typeof(RevisionsPruned))]
 [JsonSerializable(typeof(EpochAdvanced))]
 [JsonSerializable(typeof(ApplyDeployment))]
 [JsonSerializable(typeof(ScaleDeploymentTo))]

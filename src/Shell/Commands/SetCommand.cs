@@ -44,10 +44,8 @@ internal static class SetCommand
                 if (c != "*" && containers.All(x => x.Name != c) && initContainers.All(x => x.Name != c))
                     throw ShellException.User($"unable to find container named \"{c}\" in deployment.apps/{name}");
             Container Swap(Container c) => images.TryGetValue(c.Name, out var img) || images.TryGetValue("*", out img) ? c with { Image = img } : c;
-            var next = d with
+            RolloutCommand.Reapply(ctx, d with
             {
-                Status = null,
-                Metadata = d.Metadata with { Annotations = d.Metadata.Annotations.Remove("deployment.kubernetes.io/revision"), ResourceVersion = null },
                 Spec = d.Spec with
                 {
                     Template = d.Spec.Template with
@@ -55,8 +53,7 @@ internal static class SetCommand
                         Spec = d.Spec.Template.Spec with { Containers = [.. containers.Select(Swap)], InitContainers = [.. initContainers.Select(Swap)] },
                     },
                 },
-            };
-            Common.Expect<ObjectsApplied>(ctx.Client.Send(new ApplyObjects([next])));
+            });
             ctx.Out.WriteLine($"deployment.apps/{name} image updated");
         }
         return 0;

@@ -163,4 +163,31 @@ public class DeploymentActorSpec : TestKit
         Assert.Equal(starts.Select(s => s.Pod.Metadata.Uid).Order(), stops.Select(s => s.Uid).Order());
         _catalog.FishForMessage(m => m is ObjectForgotten { Kind: "Deployment", Name: "web" }, TimeSpan.FromSeconds(3));
     }
+
+    [Fact]
+    public void DeploymentActor_must_forget_old_revisions_beyond_revisionHistoryLimit()
+    {
+        Deployment Version(int v) => Web(0) with
+        {
+            Spec = Web(0).Spec with
+            {
+                RevisionHistoryLimit = 1,
+                Template = Web(0).Spec.Template with { Spec = Web(0).Spec.Template.Spec with { Containers = [new Container { Name = "c", Image = $"busybox:{v}" }] } },
+            },
+        };
+        var d = Entity();
+        var hashes = new List<string>();
+        for (var v = 1; v <= 3; v++)
+        {
+            d.Tell(new ApplyDeployment("default/web", Version(v)));
+            ExpectMsg<CommandAccepted>();
+            hashes.Add(TemplateHash.Compute(Version(v).Spec.Template));
+        }
+        // revision 1 is beyond the limit (current 3, one old kept: 2): its ReplicaSet leaves the catalog
+        var forgotten = _catalog.FishForMessage<ObjectForgotten>(m => m is ObjectForgotten { Kind: "ReplicaSet" }, TimeSpan.FromSeconds(5));
+        Assert.Equal($"web-{hashes[0]}", forgotten.Name);
+        // revision 2 stays (for undo)
+        var later = _catalog.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m);
+        Assert.DoesNotContain(later, m => m is ObjectForgotten);
+    }
 }

@@ -58,4 +58,28 @@ public class DeploymentStateSpec
         Assert.Empty(s.Pods);
         Assert.Empty(s.Revisions);
     }
+
+    [Fact]
+    public void DeploymentState_must_keep_each_revisions_change_cause_and_forget_pruned_revisions()
+    {
+        Deployment Caused(Deployment d, string? cause) => cause is null ? d
+            : d with { Metadata = d.Metadata with { Annotations = d.Metadata.Annotations.Add(DeploymentState.ChangeCauseAnnotation, cause) } };
+        var s = DeploymentState.Empty
+            .Apply(Applied(Caused(Web(), "first"), "h1", 1))
+            .Apply(Applied(Caused(Web(3, "busybox:2"), "second"), "h2", 2))
+            .Apply(Applied(Web(3, "busybox:3"), "h3", 3));
+        Assert.Equal("first", s.ChangeCauses["h1"]);
+        Assert.Equal("second", s.ChangeCauses["h2"]);
+        Assert.False(s.ChangeCauses.ContainsKey("h3"));
+
+        // back to the first template: a new revision number, its cause as applied now
+        s = s.Apply(Applied(Caused(Web(), "undo"), "h1", 4));
+        Assert.Equal(4, s.Revisions["h1"]);
+        Assert.Equal("undo", s.ChangeCauses["h1"]);
+
+        s = s.Apply(new RevisionsPruned(["h2"]));
+        Assert.Equal(["h1", "h3"], s.Revisions.Keys);
+        Assert.Equal(["h1", "h3"], s.Templates.Keys);
+        Assert.False(s.ChangeCauses.ContainsKey("h2"));
+    }
 }

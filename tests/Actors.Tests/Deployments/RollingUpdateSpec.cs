@@ -99,4 +99,76 @@ public sealed class RollingUpdateSpec
         var paused = DeploymentReconciler.Targets(Spec(5, "25%", "25%") with { Paused = true }, "new", ["old"], null, new Dictionary<string, int> { ["old"] = 5, ["new"] = 0 });
         Assert.Equal((5, 0), (paused["old"], paused["new"]));
     }
+
+    [Fact]
+    public void Old_pods_must_stay_until_new_ones_are_available_not_just_ready()
+    {
+        // minReadySeconds: the new pod is ready but not yet available, so the old one may not go (maxUnavailable 0)
+        var spec = Spec(1, "1", "0");
+        var counts = new Dictionary<string, DeploymentReconciler.ReplicaSetCounts>
+        {
+            ["old"] = new(1, 1, 1),
+            ["new"] = new(1, 1, 0),
+        };
+        var revisions = new Dictionary<string, long> { ["old"] = 1, ["new"] = 2 };
+        var waiting = DeploymentReconciler.Targets(spec, "new", ["old"], counts, new Dictionary<string, int> { ["old"] = 1, ["new"] = 1 }, revisions);
+        Assert.Equal(1, waiting["old"]);
+        counts["new"] = new(1, 1, 1);
+        var done = DeploymentReconciler.Targets(spec, "new", ["old"], counts, new Dictionary<string, int> { ["old"] = 1, ["new"] = 1 }, revisions);
+        Assert.Equal(0, done["old"]);
+    }
+
+    [Fact]
+    public void Progressing_must_turn_false_once_the_rollout_has_not_moved_for_progressDeadlineSeconds()
+    {
+        var spec = Spec(2, "1", "0") with { ProgressDeadlineSeconds = 10 };
+        var t0 = DateTimeOffset.UnixEpoch;
+        var stuck = new Dictionary<string, DeploymentReconciler.ReplicaSetCounts> { ["old"] = new(2, 2), ["new"] = new(1, 0) };
+        DeploymentCondition Progressing(DeploymentStatus s) => s.Conditions.Single(c => c.Type == "Progressing");
+
+        var s1 = DeploymentReconciler.Status(spec, 2, "new", stuck, t0, null, "web-new");
+        Assert.Equal(("True", "ReplicaSetUpdated"), (Progressing(s1).Status, Progressing(s1).Reason));
+        Assert.Equal("ReplicaSet \"web-new\" is progressing.", Progressing(s1).Message);
+        Assert.Equal(t0 + TimeSpan.FromSeconds(10), DeploymentReconciler.ProgressDeadline(spec, s1));
+
+        // nothing moves for 9 s: still progressing, the deadline unchanged
+        var s2 = DeploymentReconciler.Status(spec, 2, "new", stuck, t0.AddSeconds(9), s1, "web-new");
+        Assert.Equal("ReplicaSetUpdated", Progressing(s2).Reason);
+        Assert.Equal(t0, Progressing(s2).LastUpdateTime);
+
+        // a pod becomes available: progress, the deadline moves on
+        var moving = new Dictionary<string, DeploymentReconciler.ReplicaSetCounts> { ["old"] = new(2, 2), ["new"] = new(1, 1) };
+        var s3 = DeploymentReconciler.Status(spec, 2, "new", moving, t0.AddSeconds(9), s2, "web-new");
+        Assert.Equal(t0.AddSeconds(9), Progressing(s3).LastUpdateTime);
+
+        // then stuck past the deadline
+        var s4 = DeploymentReconciler.Status(spec, 2, "new", moving, t0.AddSeconds(19), s3, "web-new");
+        Assert.Equal(("False", "ProgressDeadlineExceeded"), (Progressing(s4).Status, Progressing(s4).Reason));
+        Assert.Equal("ReplicaSet \"web-new\" has timed out progressing.", Progressing(s4).Message);
+        Assert.Null(DeploymentReconciler.ProgressDeadline(spec, s4));
+        // and it stays failed while nothing moves
+        Assert.Equal("ProgressDeadlineExceeded", Progressing(DeploymentReconciler.Status(spec, 2, "new", moving, t0.AddSeconds(30), s4, "web-new")).Reason);
+
+        // a new spec is progress again; a completed rollout is NewReplicaSetAvailable
+        Assert.Equal("ReplicaSetUpdated", Progressing(DeploymentReconciler.Status(spec, 3, "new", moving, t0.AddSeconds(31), s4, "web-new")).Reason);
+        var complete = new Dictionary<string, DeploymentReconciler.ReplicaSetCounts> { ["new"] = new(2, 2) };
+        var s5 = DeploymentReconciler.Status(spec, 2, "new", complete, t0.AddSeconds(40), s4, "web-new");
+        Assert.Equal(("True", "NewReplicaSetAvailable"), (Progressing(s5).Status, Progressing(s5).Reason));
+    }
+
+    [Fact]
+    public void Only_old_revisions_beyond_the_history_limit_with_no_pod_left_must_be_pruned()
+    {
+        var spec = Spec(1, "1", "0") with { RevisionHistoryLimit = 2 };
+        var revisions = new Dictionary<string, long> { ["r1"] = 1, ["r2"] = 2, ["r3"] = 3, ["r4"] = 4, ["r5"] = 5 };
+        var none = new Dictionary<string, int>();
+        var counts = new Dictionary<string, DeploymentReconciler.ReplicaSetCounts> { ["r5"] = new(1, 1) };
+        // current r5; keep r4, r3; r1 and r2 go
+        Assert.Equal(["r2", "r1"], DeploymentReconciler.Prunable(spec, "r5", revisions, none, counts, none).ToArray());
+        // r1 still has a pod on record (terminating): it stays for now
+        Assert.Equal(["r2"], DeploymentReconciler.Prunable(spec, "r5", revisions, none, counts, new Dictionary<string, int> { ["r1"] = 1 }).ToArray());
+        Assert.Equal(["r2"], DeploymentReconciler.Prunable(spec, "r5", revisions, new Dictionary<string, int> { ["r1"] = 1 }, counts, none).ToArray());
+        Assert.Empty(DeploymentReconciler.Prunable(spec with { RevisionHistoryLimit = 10 }, "r5", revisions, none, counts, none).ToArray());
+        Assert.Equal(["r4", "r3", "r2", "r1"], DeploymentReconciler.Prunable(spec with { RevisionHistoryLimit = 0 }, "r5", revisions, none, counts, none).ToArray());
+    }
 }

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Troupe.Integration.Tests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Troupe.Integration.Tests.Workloads;
+
+/// <summary>
+/// <c>rollout status|history|undo|restart</c> on one real node (runc): revisions with their change cause, undo to the
+/// previous and to a given revision, restart, <c>minReadySeconds</c>, and a rollout that never becomes ready failing
+/// <c>rollout status</c> at its <c>progressDeadlineSeconds</c>.
+/// </summary>
+public sealed class RolloutSpec(NodeFixture node, ITestOutputHelper output) : IClassFixture<NodeFixture>
+{
+    static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
+
+    static string Manifest(string version, string cause, string extra = "") => $$"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: hist
+          annotations:
+            kubernetes.io/change-cause: "{{cause}}"
+        spec:
+          replicas: 2
+          minReadySeconds: 1
+          selector:
+            matchLabels: {app: hist}
+          template:
+            metadata:
+              labels: {app: hist}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+                - name: c
+                  image: busybox
+                  command: [sleep, "600"]
+                  env: [{name: VERSION, value: "{{version}}"}]
+        {{extra}}
+        """;
+
+    /// <summary>The VERSION of every pod of the Deployment, and how many pods there are.</summary>
+    static List<string> Versions(TroupeCli cli) =>
+        cli.Expect(0, "get", "pods", "-l", "app=hist", "-o", "json").Json.GetProperty("items").EnumerateArray()
+            .Select(p => p.GetProperty("spec").GetProperty("containers")[0].GetProperty("env")[0].GetProperty("value").GetString()!)
+            .ToList();
+
+    static List<string> History(TroupeCli cli) =>
+        cli.Expect(0, "rollout", "history", "deployment/hist").Stdout.Split('\n').Skip(2)
+            .Where(l => l.Trim().Length > 0).Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
+
+    [SkippableFact]
+    public void History_undo_restart_and_status_follow_the_revisions_and_a_stuck_rollout_fails_at_its_deadline()
+    {
+        Requirements.Runc();
+        var cli = node.Start(output, "rollout");
+        cli.Apply(Manifest("1", "first"), "hist.yaml");
+        var status = cli.Expect(0, Long, "rollout", "status", "deployment/hist");
+        Assert.EndsWith("deployment \"hist\" successfully rolled out\n", status.Stdout);
+        Assert.All(Versions(cli), v => Assert.Equal("1", v));
+
+        // a second revision; minReadySeconds keeps the rollout waiting for availability a while
+        cli.Apply(Manifest("2", "second"), "hist.yaml");
+        var second = cli.Expect(0, Long, "rollout", "status", "deployment/hist");
+        output.WriteLine(second.Stdout);
+        Assert.Contains("Waiting for deployment \"hist\" rollout to finish", second.Stdout);
+        Assert.EndsWith("deployment \"hist\" successfully rolled out\n", second.Stdout);
+        Eventually.Until("two pods of version 2", Long, () => Versions(cli), v => v.Count == 2 && v.All(x => x == "2"), v => string.Join(",", v));
+        Assert.Equal(["1 first", "2 second"], History(cli));
+
+        // undo: back to revision 1's template, which becomes revision 3
+        Assert.Equal("deployment.apps/hist rolled back\n", cli.Expect(0, "rollout", "undo", "deployment/hist").Stdout);
+        cli.Expect(0, Long, "rollout", "status", "deployment/hist");
+        Eventually.Until("two pods of version 1", Long, () => Versions(cli), v => v.Count == 2 && v.All(x => x == "1"), v => string.Join(",", v));
+        Assert.Equal(["2 second", "3 first"], History(cli));
+        Assert.Equal("3", cli.Expect(0, "get", "deployment", "hist", "-o", "json").Json
+            .GetProperty("metadata").GetProperty("annotations").GetProperty("deployment.kubernetes.io/revision").GetString());
+        Assert.Equal("error: unable to find specified revision 1 in history", cli.Expect(1, "rollout", "undo", "deployment/hist", "--to-revision", "1").ErrorLine);
+
+        // restart: new pods of the same template
+        var before = cli.Pods("hist").Select(p => p.Name).ToHashSet();
+        Assert.Equal("deployment.apps/hist restarted\n", cli.Expect(0, "rollout", "restart", "deployment/hist").Stdout);
+        cli.Expect(0, Long, "rollout", "status", "deployment/hist");
+        var after = Eventually.Until("two new running pods", Long, () => cli.Pods("hist"),
+            pods => pods.Count == 2 && pods.All(p => p.IsRunning && !before.Contains(p.Name)), TroupeCli.Describe);
+        Assert.All(Versions(cli), v => Assert.Equal("1", v));
+        Assert.Equal(["2 second", "3 first", "4 first"], History(cli));
+
+        // a revision that never becomes ready: rollout status fails at the deadline, the old pods keep serving
+        var stuck = Manifest("3", "never ready").Replace("  minReadySeconds: 1", "  minReadySeconds: 1\n  progressDeadlineSeconds: 3")
+            .Replace("          env:", "          readinessProbe: {exec: {command: [\"false\"]}, periodSeconds: 1}\n          env:");
+        cli.Apply(stuck, "hist.yaml");
+        var started = DateTime.UtcNow;
+        var failed = cli.Expect(1, Long, "rollout", "status", "deployment/hist");
+        output.WriteLine($"rollout status failed after {(DateTime.UtcNow - started).TotalSeconds:F1} s: {failed.Stdout}{failed.Stderr}");
+        Assert.Equal("error: deployment \"hist\" exceeded its progress deadline", failed.ErrorLine);
+        Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 2, 30);
+        var progressing = cli.Expect(0, "get", "deployment", "hist", "-o", "json").Json.GetProperty("status").GetProperty("conditions")
+            .EnumerateArray().Single(c => c.GetProperty("type").GetString() == "Progressing");
+        Assert.Equal("ProgressDeadlineExceeded", progressing.GetProperty("reason").GetString());
+        Assert.Equal(2, cli.Pods("hist").Count(p => after.Any(a => a.Name == p.Name) && p.IsRunning));
+
+        // undo recovers it
+        cli.Expect(0, "rollout", "undo", "deployment/hist");
+        cli.Expect(0, Long, "rollout", "status", "deployment/hist");
+        Eventually.Until("two pods of version 1 only", Long, () => Versions(cli), v => v.Count == 2 && v.All(x => x == "1"), v => string.Join(",", v));
+        cli.DeleteDeployment("hist", "hist");
+    }
+}
