@@ -53,6 +53,8 @@ public sealed class CatalogActor : ReceiveActor
             Pod p => p with { Metadata = meta },
             Node n => n with { Metadata = meta },
             Service svc => svc with { Metadata = meta },
+            ConfigMap cm => cm with { Metadata = meta },
+            Namespace ns => ns with { Metadata = meta },
             _ => o,
         };
     }
@@ -92,6 +94,13 @@ public sealed class CatalogActor : ReceiveActor
         }
     }
 
+    /// <summary>The namespace every cluster has, until one is applied under that name; as old as this node.</summary>
+    readonly Namespace DefaultNamespace = new()
+    {
+        Metadata = new ObjectMeta { Name = Namespace.Default, Namespace = "", CreationTimestamp = DateTimeOffset.UtcNow },
+        Status = new NamespaceStatus(),
+    };
+
     ITroupeMessage Query(GetObjects q)
     {
         var kind = Kinds.Resolve(q.Kind);
@@ -109,6 +118,9 @@ public sealed class CatalogActor : ReceiveActor
             // derived on every read from the Services and the pods as they are now
             "Endpoints" => _objects.Values.OfType<Service>().Where(s => ns is null || s.Metadata.Namespace == ns)
                 .Select(s => (KubeObject)EndpointsBuilder.For(s, _objects.Values.OfType<Pod>())).ToList(),
+            // "default" always exists, applied or not
+            "Namespace" => _objects.Values.Where(o => o.Kind == kind).Concat(
+                _objects.ContainsKey(("Namespace", "", Namespace.Default)) ? [] : [DefaultNamespace]),
             _ => _objects.Values.Where(o => o.Kind == kind),
         };
         items = items.Where(o => (ns is null || o.Metadata.Namespace == ns)

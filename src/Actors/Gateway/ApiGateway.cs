@@ -24,18 +24,20 @@ public sealed partial class ApiGateway : ReceiveActor
     readonly IActorRef _deployments;
     readonly IActorRef _barePods;
     readonly IActorRef _services;
+    readonly IActorRef _objects;
     readonly IActorRef _catalog;
     readonly IActorRef _nodeAgent;
     readonly ImageStore _images;
     readonly Pong _pong;
     readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef catalog, IActorRef nodeAgent,
+    public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef objects, IActorRef catalog, IActorRef nodeAgent,
         ImageStore images, Pong pong) =>
-        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, barePods, services, catalog, nodeAgent, images, pong));
+        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, barePods, services, objects, catalog, nodeAgent, images, pong));
 
-    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
+    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef objects, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
     {
+        _objects = objects;
         _settings = settings;
         _deployments = deployments;
         _barePods = barePods;
@@ -114,18 +116,21 @@ public sealed partial class ApiGateway : ReceiveActor
                         if (await _images.ResolveAsync(c.Image) is null)
                             problems.Add($"pod/{p.Metadata.Name}: spec.containers[{c.Name}].image: image \"{c.Image}\" is not in the node's image store (troupe load, build or pull it first)");
                     break;
-                case Service:
+                case Service or ConfigMap or Namespace:
                     break;
                 default:
-                    problems.Add($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name}: kind {o.Kind} is parsed but not run by Troupe yet (only Deployments, Pods and Services)");
+                    problems.Add($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name}: kind {o.Kind} is parsed but not run by Troupe yet (only Deployments, Pods, Services, ConfigMaps and Namespaces)");
                     break;
             }
         }
         var (services, serviceProblems, warnings) = await PrepareServicesAsync(m);
         problems.AddRange(serviceProblems);
+        problems.AddRange(await MissingNamespacesAsync(m));
         if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
 
         var results = ImmutableArray.CreateBuilder<AppliedObject>();
+        // namespaces and configmaps first: what pods read when they start is there before them
+        if (await ApplyStoredAsync(m, results) is { } refused) return refused;
         foreach (var d in m.Objects.OfType<Deployment>())
         {
             string action;
@@ -190,6 +195,8 @@ public sealed partial class ApiGateway : ReceiveActor
                     TimeSpan.FromSeconds(grace + 30));
             case "Service":
                 return await _services.Ask<ITroupeMessage>(new Troupe.Actors.Services.DeleteService(Troupe.Actors.Services.ServiceIds.Of(m.Namespace, m.Name)), _settings.AskTimeout);
+            case "ConfigMap" or "Namespace":
+                return await DeleteStoredAsync(Kinds.Resolve(m.Kind)!, m);
             case null:
                 return CommandRejected.Invalid($"the server doesn't have a resource type \"{m.Kind}\"");
             default:

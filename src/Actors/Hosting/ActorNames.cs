@@ -9,5 +9,6 @@ public static class ActorNames
     public const string DeploymentShard = "deployment";
     public const string PodShard = "pod";
     public const string ServiceShard = "service";
+    public const string ObjectShard = "object";
     public const string ServiceProxy = "service-proxy";
 }

@@ -135,7 +135,8 @@ public static class Program
         var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog);
         var barePods = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Pods.BarePodRegion.Start(system, settings, nodeName, catalog);
         var services = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Services.ServiceRegion.Start(system, settings, catalog);
-        var gateway = system.ActorOf(ApiGateway.Props(settings, region, barePods, services, catalog, nodeAgent, images,
+        var objects = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Objects.StoredObjectRegion.Start(system, settings, catalog);
+        var gateway = system.ActorOf(ApiGateway.Props(settings, region, barePods, services, objects, catalog, nodeAgent, images,
             new Troupe.Api.Protocol.Pong(nodeName, Version, cluster.SelfAddress.ToString(), driverName)), ActorNames.Gateway);
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 

@@ -30,10 +30,12 @@ public static class ContainerLaunchBuilder
     }
 
     /// <summary>Build attempt <paramref name="attempt"/> (0 for the first) of <paramref name="container"/>.</summary>
-    public static ContainerLaunch Build(Pod pod, Container container, PodImage image, NodeSettings node, string ownerKey, int attempt)
+    public static ContainerLaunch Build(Pod pod, Container container, PodImage image, NodeSettings node, string ownerKey, int attempt,
+        PodInputs? inputs = null)
     {
+        inputs ??= PodInputs.None;
         var uid = pod.Metadata.Uid ?? throw new ArgumentException("pod has no uid");
-        var env = MergeEnv(image.Env, container.Env, pod.Metadata.Name);
+        var env = MergeEnv(image.Env, inputs.Env(pod, container), pod.Metadata.Name);
         var vars = env.Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
         var args = MergeArgs(image.Entrypoint, image.Cmd, container.Command, container.Args)
             .Select(a => Expand(a, vars)).ToImmutableArray();
@@ -67,7 +69,7 @@ public static class ContainerLaunchBuilder
             MemoryLimitBytes = limits.TryGetValue("memory", out var m) ? ResourceQuantity.ParseBytes(m) : null,
             CpuMillis = limits.TryGetValue("cpu", out var c) ? ResourceQuantity.ParseMillis(c) : null,
             PidsLimit = pids,
-            Mounts = Mounts(pod, container, node),
+            Mounts = Mounts(pod, container, node, inputs),
             Init = annotations.TryGetValue(PodAnnotations.Init, out var init) && init == "true",
             Stdin = container.Stdin,
             StdinOnce = container.Stdin && container.StdinOnce == true,
@@ -90,7 +92,7 @@ public static class ContainerLaunchBuilder
     /// emptyDir under the pod's folder (gone with the pod), a named volume under <c>Home/volumes</c> (made here, kept);
     /// <c>subPath</c> below the volume's root, made when missing, never through a symlink.
     /// </summary>
-    public static ImmutableArray<BindMount> Mounts(Pod pod, Container container, NodeSettings node)
+    public static ImmutableArray<BindMount> Mounts(Pod pod, Container container, NodeSettings node, PodInputs? inputs = null)
     {
         if (container.VolumeMounts.IsDefaultOrEmpty) return [];
         var b = ImmutableArray.CreateBuilder<BindMount>();
@@ -111,6 +113,15 @@ public static class ContainerLaunchBuilder
             {
                 source = node.VolumeDir(nv.VolumeName);
                 Directory.CreateDirectory(source);
+            }
+            else if (v.ConfigMap is { } cm)
+            {
+                // written afresh for this container's start, mounted read-only as Kubernetes does
+                source = Path.Combine(node.PodDir(pod.Metadata.Uid ?? throw new ArgumentException("pod has no uid")), "configmaps", container.Name, v.Name);
+                (inputs ?? PodInputs.None).WriteVolume(cm, source);
+                if (m.SubPath is { Length: > 0 } cmSub) source = SubPath(source, cmSub, v.Name);
+                b.Add(new BindMount(source, m.MountPath, true));
+                continue;
             }
             else throw new ContainerStartException($"volume \"{v.Name}\" has no source Troupe can mount (hostPath, emptyDir or a named volume)", 125);
             if (m.SubPath is { Length: > 0 } sub) source = SubPath(source, sub, v.Name);

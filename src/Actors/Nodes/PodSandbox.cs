@@ -43,7 +43,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     private sealed record Initialized(PodSandboxState State, IReadOnlyList<ContainerRecord> Records,
         PodNetworkInfo? Network = null, IReadOnlyList<IAsyncDisposable>? Published = null, string? NetworkError = null) : INoSerializationVerificationNeeded;
     private sealed record InitFailed(Exception Cause) : INoSerializationVerificationNeeded;
-    private sealed record ImageReady(string Name, int Generation, PodImage Image) : INoSerializationVerificationNeeded;
+    private sealed record ImageReady(string Name, int Generation, PodImage Image, PodInputs Inputs) : INoSerializationVerificationNeeded;
     private sealed record ImageFailed(string Name, int Generation, Exception Cause) : INoSerializationVerificationNeeded;
     private sealed record RestartDue(string Name, int Generation) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
     private sealed record ProbeDue(string Name, string Kind, int Epoch) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
@@ -306,9 +306,21 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         t.Pid = null;
         t.Adopting = false;
         var (name, gen, image) = (t.Name, t.Generation, t.Spec.Image);
-        PrepareImage(image).PipeTo(Self,
-            success: img => new ImageReady(name, gen, img),
+        PrepareAsync(image).PipeTo(Self,
+            success: ready => new ImageReady(name, gen, ready.Image, ready.Inputs),
             failure: ex => new ImageFailed(name, gen, ex is AggregateException { InnerException: { } inner } ? inner : ex));
+    }
+
+    /// <summary>The image, and the ConfigMaps the pod refers to as the Catalog has them now (the kubelet reads them per start).</summary>
+    private async Task<(PodImage Image, PodInputs Inputs)> PrepareAsync(string reference)
+    {
+        var image = PrepareImage(reference);
+        var wanted = PodInputs.ConfigMapsOf(_pod);
+        var configMaps = new Dictionary<string, ConfigMap>(StringComparer.Ordinal);
+        if (!wanted.IsEmpty && await _catalog.Ask<ITroupeMessage>(new GetObjects("ConfigMap", Namespace), TimeSpan.FromSeconds(5)) is ObjectList list)
+            foreach (var cm in list.Items.OfType<ConfigMap>().Where(c => wanted.Contains(c.Metadata.Name)))
+                configMaps[cm.Metadata.Name] = cm;
+        return (await image, new PodInputs(configMaps, _network?.IP.ToString(), _settings.HostIP));
     }
 
     private Task<PodImage> PrepareImage(string reference)
@@ -327,7 +339,7 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         try
         {
             if (_networkError is not null) throw new ContainerStartException(_networkError, 125);
-            launch = ContainerLaunchBuilder.Build(_pod, t.Spec, m.Image, _settings, _ownerKey, t.Attempt);
+            launch = ContainerLaunchBuilder.Build(_pod, t.Spec, m.Image, _settings, _ownerKey, t.Attempt, m.Inputs);
             if (_network is not null) launch = launch with { NetworkNamespacePath = _network.NetnsPath };
             Directory.CreateDirectory(Path.GetDirectoryName(launch.LogPath)!);
         }

@@ -31,6 +31,10 @@ public static class InternalTypes
         (typeof(ServiceDeleted), "ServiceDeleted.v1", InternalJsonContext.Default.ServiceDeleted),
         (typeof(ApplyService), "ApplyService", InternalJsonContext.Default.ApplyService),
         (typeof(DeleteService), "DeleteService", InternalJsonContext.Default.DeleteService),
+        (typeof(Troupe.Actors.Objects.ObjectStored), "ObjectStored.v1", InternalJsonContext.Default.ObjectStored),
+        (typeof(Troupe.Actors.Objects.ObjectRemoved), "ObjectRemoved.v1", InternalJsonContext.Default.ObjectRemoved),
+        (typeof(Troupe.Actors.Objects.ApplyStoredObject), "ApplyStoredObject", InternalJsonContext.Default.ApplyStoredObject),
+        (typeof(Troupe.Actors.Objects.DeleteStoredObject), "DeleteStoredObject", InternalJsonContext.Default.DeleteStoredObject),
     ];
 
     static readonly Dictionary<Type, string> ByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
@@ -50,6 +54,10 @@ public static class InternalTypes
 [JsonSerializable(typeof(PodCreated))]
 [JsonSerializable(typeof(PodDeleted))]
 [JsonSerializable(typeof(RevisionsPruned))]
+[JsonSerializable(typeof(Troupe.Actors.Objects.ObjectStored))]
+[JsonSerializable(typeof(Troupe.Actors.Objects.ObjectRemoved))]
+[JsonSerializable(typeof(Troupe.Actors.Objects.ApplyStoredObject))]
+[JsonSerializable(typeof(Troupe.Actors.Objects.DeleteStoredObject))]
 [JsonSerializable(typeof(EpochAdvanced))]
 [JsonSerializable(typeof(ApplyDeployment))]
 [JsonSerializable(typeof(ScaleDeploymentTo))]

@@ -161,7 +161,7 @@ public static class ManifestReader
                 return;
             }
             string? apiVersion = null, kind = null;
-            YamlNode? metadata = null, spec = null, items = null;
+            YamlNode? metadata = null, spec = null, items = null, data = null, binaryData = null, immutable = null;
             YamlNode? kindNode = null;
             var extra = new List<(string Key, YamlNode Node, string Path)>();
             foreach (var (key, value, path) in r.Entries(doc, ""))
@@ -173,7 +173,10 @@ public static class ManifestReader
                     case "metadata": metadata = value; break;
                     case "spec": spec = value; break;
                     case "items": items = value; break;
-                    case "status" or "data" or "stringData" or "type": break;
+                    case "data": data = value; break;
+                    case "binaryData": binaryData = value; break;
+                    case "immutable": immutable = value; break;
+                    case "status" or "stringData" or "type": break;
                     default: extra.Add((key, value, path)); break;
                 }
             }
@@ -187,7 +190,8 @@ public static class ManifestReader
             var at = kindNode ?? doc;
             var supported = (kind, apiVersion) switch
             {
-                ("Deployment", "apps/v1") or ("ReplicaSet", "apps/v1") or ("Pod", "v1") or ("Service", "v1") => true,
+                ("Deployment", "apps/v1") or ("ReplicaSet", "apps/v1") or ("Pod", "v1") or ("Service", "v1")
+                    or ("ConfigMap", "v1") or ("Namespace", "v1") => true,
                 ("List", "v1") when allowList => true,
                 _ => false,
             };
@@ -206,17 +210,26 @@ public static class ManifestReader
                     foreach (var item in seq.Children) ReadDocument(r, item, allowList: false);
                 return;
             }
+            var fields = kind == "ConfigMap" ? "apiVersion, kind, metadata, data, binaryData and immutable" : "apiVersion, kind, metadata and spec";
             foreach (var (key, value, path) in extra)
-                r.Error(value, path, $"unknown field \"{key}\" (a {kind} has apiVersion, kind, metadata and spec)");
-            if (items is not null) r.Error(items, "items", $"unknown field \"items\" (a {kind} has apiVersion, kind, metadata and spec)");
+                r.Error(value, path, $"unknown field \"{key}\" (a {kind} has {fields})");
+            if (items is not null) r.Error(items, "items", $"unknown field \"items\" (a {kind} has {fields})");
+            if (kind != "ConfigMap")
+                foreach (var (node, field) in new[] { (data, "data"), (binaryData, "binaryData"), (immutable, "immutable") })
+                    if (node is not null)
+                        r.Error(node, field, $"unknown field \"{field}\" (a {kind} has {fields})");
+            if (kind == "ConfigMap" && spec is not null) r.Error(spec, "spec", $"unknown field \"spec\" (a ConfigMap has {fields})");
 
             var (meta, ns) = ObjectMapper.Metadata(r, metadata, "metadata");
-            meta = meta with { Namespace = ResolveNamespace(r, doc, ns) };
+            // a Namespace has no namespace of its own
+            meta = kind == "Namespace" ? meta with { Namespace = "" } : meta with { Namespace = ResolveNamespace(r, doc, ns) };
             KubeObject obj = kind switch
             {
                 "Deployment" => ObjectMapper.Deployment(r, spec, meta),
                 "ReplicaSet" => ObjectMapper.ReplicaSet(r, spec, meta),
                 "Service" => ObjectMapper.Service(r, spec, meta),
+                "ConfigMap" => ObjectMapper.ConfigMap(r, data, binaryData, immutable, meta),
+                "Namespace" => ObjectMapper.Namespace(r, spec, meta),
                 _ => ObjectMapper.Pod(r, spec, meta),
             };
             entries.Add(new ManifestEntry(obj, r.Finish(root)));
@@ -240,10 +253,10 @@ public static class ManifestReader
             var known = KnownApiVersion(kind);
             if (known is null)
             {
-                r.Error(at, "", $"unknown kind {kind} ({apiVersion}): Troupe runs apps/v1 Deployment and ReplicaSet and v1 Pod and Service");
+                r.Error(at, "", $"unknown kind {kind} ({apiVersion}): Troupe runs apps/v1 Deployment and ReplicaSet and v1 Pod, Service, ConfigMap and Namespace");
                 return;
             }
-            if (kind is "Deployment" or "ReplicaSet" or "Pod" or "Service" or "List")
+            if (kind is "Deployment" or "ReplicaSet" or "Pod" or "Service" or "ConfigMap" or "Namespace" or "List")
             {
                 var atVersion = doc.Children.TryGetValue(new YamlScalarNode("apiVersion"), out var v) ? v : doc;
                 r.Error(atVersion, "apiVersion", $"{kind} is not served as {apiVersion}; use apiVersion: {known}");

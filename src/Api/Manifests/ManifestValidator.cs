@@ -74,8 +74,52 @@ public static class ManifestValidator
             case ReplicaSet rs: ReplicaSetSpec(c, rs.Spec); break;
             case Pod p: PodSpec(c, p.Spec, "spec", requireAlways: false); break;
             case Service svc: ServiceSpec(c, svc.Spec); break;
+            case ConfigMap cm: ConfigMapData(c, cm); break;
+            case Namespace ns:
+                if (ns.Metadata.Name.Length > 0 && NameRules.DnsLabel(ns.Metadata.Name) is { } badNs) c.Fail("metadata.name", badNs);
+                break;
         }
     }
+
+    /// <summary>Kubernetes' limit on a ConfigMap's data: 1 MiB in all.</summary>
+    public const int MaxConfigMapBytes = 1024 * 1024;
+
+    static void ConfigMapData(Ctx c, ConfigMap cm)
+    {
+        long size = 0;
+        foreach (var (k, v) in cm.Data)
+        {
+            if (ConfigMapKey(k) is { } bad) c.Fail(FieldPath.Key("data", k), bad);
+            size += k.Length + System.Text.Encoding.UTF8.GetByteCount(v);
+        }
+        foreach (var (k, v) in cm.BinaryData)
+        {
+            var p = FieldPath.Key("binaryData", k);
+            if (ConfigMapKey(k) is { } bad) c.Fail(p, bad);
+            if (cm.Data.ContainsKey(k)) c.Fail(p, $"duplicate of key \"{k}\" in data");
+            var bytes = new byte[v.Length];
+            if (!Convert.TryFromBase64String(v, bytes, out var n)) c.Fail(p, "must be base64");
+            size += k.Length + n;
+        }
+        if (size > MaxConfigMapBytes) c.Fail("data", $"must have at most {MaxConfigMapBytes} bytes in all, got {size}");
+    }
+
+    /// <summary>A ConfigMap key: <c>[-._a-zA-Z0-9]+</c>, at most 253 characters, not <c>.</c> or <c>..</c>.</summary>
+    public static string? ConfigMapKey(string k)
+    {
+        if (k.Length == 0) return "a key must not be empty";
+        if (k.Length > 253) return $"must be no more than 253 characters, got {k.Length}";
+        if (k is "." or "..") return $"must not be '{k}'";
+        if (!k.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.'))
+            return $"a valid config key must consist of alphanumeric characters, '-', '_' or '.', got \"{k}\"";
+        return null;
+    }
+
+    /// <summary>The fields <c>env[].valueFrom.fieldRef</c> may name (Kubernetes' downward API for env).</summary>
+    public static bool IsEnvFieldPath(string f) =>
+        f is "metadata.name" or "metadata.namespace" or "metadata.uid" or "spec.nodeName" or "spec.serviceAccountName"
+            or "status.podIP" or "status.podIPs" or "status.hostIP" or "status.hostIPs"
+        || (f.StartsWith("metadata.labels['", StringComparison.Ordinal) || f.StartsWith("metadata.annotations['", StringComparison.Ordinal)) && f.EndsWith("']", StringComparison.Ordinal);
 
     /// <summary>NodePort's range, as Kubernetes' default <c>--service-node-port-range</c>.</summary>
     public const int NodePortMin = 30000, NodePortMax = 32767;
@@ -305,8 +349,8 @@ public static class ManifestValidator
             if (v.Name.Length == 0) c.Fail($"{p}.name", "is required");
             else if (NameRules.DnsLabel(v.Name) is { } bad) c.Fail($"{p}.name", bad);
             else if (!names.Add(v.Name)) c.Fail($"{p}.name", $"duplicate volume name \"{v.Name}\"");
-            var sources = (v.HostPath is null ? 0 : 1) + (v.EmptyDir is null ? 0 : 1) + (v.TroupeVolume is null ? 0 : 1);
-            if (sources == 0) c.Fail(p, "must have a volume source (hostPath or emptyDir)");
+            var sources = (v.HostPath is null ? 0 : 1) + (v.EmptyDir is null ? 0 : 1) + (v.TroupeVolume is null ? 0 : 1) + (v.ConfigMap is null ? 0 : 1);
+            if (sources == 0) c.Fail(p, "must have a volume source (hostPath, emptyDir or configMap)");
             else if (sources > 1) c.Fail(p, "may not specify more than one volume source");
             if (v.HostPath is { } hp)
             {
@@ -318,6 +362,21 @@ public static class ManifestValidator
             }
             if (v.EmptyDir is { SizeLimit: { } size } && !Quantity.TryParse(size, out _))
                 c.Fail($"{p}.emptyDir.sizeLimit", $"invalid quantity \"{size}\"");
+            if (v.ConfigMap is { } cm)
+            {
+                if (cm.Name.Length == 0) c.Fail($"{p}.configMap.name", "is required");
+                else if (NameRules.DnsSubdomain(cm.Name) is { } badCm) c.Fail($"{p}.configMap.name", badCm);
+                if (cm.DefaultMode is < 0 or > 511) c.Fail($"{p}.configMap.defaultMode", $"must be a number between 0 and 0777 (octal), both inclusive, got {cm.DefaultMode}");
+                for (var j = 0; j < cm.Items.Length; j++)
+                {
+                    var ip = $"{p}.configMap.items[{j}]";
+                    var item = cm.Items[j];
+                    if (item.Key.Length == 0) c.Fail($"{ip}.key", "is required");
+                    if (item.Path.Length == 0) c.Fail($"{ip}.path", "is required");
+                    else if (item.Path.StartsWith('/') || item.Path.Split('/').Contains("..")) c.Fail($"{ip}.path", "must be a relative path without '..'");
+                    if (item.Mode is < 0 or > 511) c.Fail($"{ip}.mode", $"must be a number between 0 and 0777 (octal), both inclusive, got {item.Mode}");
+                }
+            }
         }
         return names;
     }
@@ -367,8 +426,34 @@ public static class ManifestValidator
 
             if (!ct.Env.IsDefault)
                 for (var e = 0; e < ct.Env.Length; e++)
-                    if (NameRules.EnvName(ct.Env[e].Name) is { } badEnv)
-                        c.Fail($"{p}.env[{e}].name", ct.Env[e].Name.Length == 0 ? "is required" : badEnv);
+                {
+                    var ev = ct.Env[e];
+                    if (NameRules.EnvName(ev.Name) is { } badEnv)
+                        c.Fail($"{p}.env[{e}].name", ev.Name.Length == 0 ? "is required" : badEnv);
+                    if (ev.ValueFrom is not { } from) continue;
+                    var fp = $"{p}.env[{e}].valueFrom";
+                    if (ev.Value.Length > 0) c.Fail(fp, "may not be specified when `value` is not empty");
+                    var refs = (from.ConfigMapKeyRef is null ? 0 : 1) + (from.FieldRef is null ? 0 : 1);
+                    if (refs != 1) c.Fail(fp, refs == 0 ? "must specify one of: `configMapKeyRef` or `fieldRef`" : "may not have more than one field specified at a time");
+                    if (from.ConfigMapKeyRef is { } kr)
+                    {
+                        if (kr.Name.Length == 0) c.Fail($"{fp}.configMapKeyRef.name", "is required");
+                        if (kr.Key.Length == 0) c.Fail($"{fp}.configMapKeyRef.key", "is required");
+                        else if (ConfigMapKey(kr.Key) is { } badKey) c.Fail($"{fp}.configMapKeyRef.key", badKey);
+                    }
+                    if (from.FieldRef is { } f && !IsEnvFieldPath(f.FieldPath))
+                        c.Fail($"{fp}.fieldRef.fieldPath", f.FieldPath.Length == 0 ? "is required"
+                            : $"unsupported value \"{f.FieldPath}\": supported values are metadata.name, metadata.namespace, metadata.uid, metadata.labels['KEY'], metadata.annotations['KEY'], spec.nodeName, spec.serviceAccountName, status.podIP, status.hostIP");
+                }
+            if (!ct.EnvFrom.IsDefault)
+                for (var e = 0; e < ct.EnvFrom.Length; e++)
+                {
+                    var ef = ct.EnvFrom[e];
+                    var fp = $"{p}.envFrom[{e}]";
+                    if (ef.ConfigMapRef is null) c.Fail(fp, "must specify configMapRef");
+                    else if (ef.ConfigMapRef.Name.Length == 0) c.Fail($"{fp}.configMapRef.name", "is required");
+                    if (ef.Prefix is { Length: > 0 } prefix && NameRules.EnvName(prefix) is { } badPrefix) c.Fail($"{fp}.prefix", badPrefix);
+                }
 
             if (!ct.Ports.IsDefault)
                 for (var j = 0; j < ct.Ports.Length; j++) Port(c, ct.Ports[j], $"{p}.ports[{j}]", portNames);

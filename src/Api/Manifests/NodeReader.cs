@@ -237,6 +237,26 @@ internal sealed class NodeReader(string file, List<ManifestProblem> problems, Li
 
     public int? Int(YamlNode? node, string path) => (int?)Long(node, path, int.MinValue, int.MaxValue);
 
+    /// <summary>
+    /// A file mode (<c>defaultMode</c>, <c>mode</c>): YAML 1.1 reads <c>0644</c> and <c>0o644</c> as octal, as
+    /// Kubernetes' reader does (420), a plain <c>420</c> as decimal.
+    /// </summary>
+    public int? Mode(YamlNode? node, string path)
+    {
+        if (node is YamlScalarNode { Value: { Length: > 1 } v } s && s.Style == YamlDotNet.Core.ScalarStyle.Plain
+            && (v.StartsWith("0o", StringComparison.Ordinal) || v[0] == '0'))
+        {
+            var digits = v.StartsWith("0o", StringComparison.Ordinal) ? v[2..] : v[1..];
+            if (digits.Length > 0 && digits.All(c => c is >= '0' and <= '7'))
+            {
+                Mark(node, path);
+                try { return Convert.ToInt32(digits, 8); }
+                catch (OverflowException) { }
+            }
+        }
+        return Int(node, path);
+    }
+
     public bool? Bool(YamlNode? node, string path)
     {
         if (IsNull(node)) return null;

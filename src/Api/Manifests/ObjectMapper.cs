@@ -23,6 +23,24 @@ internal static class ObjectMapper
     public static Service Service(NodeReader r, YamlNode? spec, ObjectMeta meta) =>
         new() { Metadata = meta, Spec = spec is null ? new ServiceSpec() : ServiceSpec(r, spec, "spec") };
 
+    public static ConfigMap ConfigMap(NodeReader r, YamlNode? data, YamlNode? binaryData, YamlNode? immutable, ObjectMeta meta) => new()
+    {
+        Metadata = meta,
+        Data = r.StringMap(data, "data"),
+        BinaryData = r.StringMap(binaryData, "binaryData"),
+        Immutable = r.Bool(immutable, "immutable"),
+    };
+
+    public static Namespace Namespace(NodeReader r, YamlNode? spec, ObjectMeta meta)
+    {
+        // spec.finalizers is all a Namespace's spec has; nothing to run
+        if (spec is not null && r.Map(spec, "spec") is { } map)
+            foreach (var (key, value, p) in r.Entries(map, "spec"))
+                if (key != "finalizers") Unknown(r, value, p, key);
+                else r.StringList(value, p);
+        return new Namespace { Metadata = meta };
+    }
+
     static ServiceSpec ServiceSpec(NodeReader r, YamlNode node, string path)
     {
         var map = r.Map(node, path);
@@ -307,7 +325,7 @@ internal static class ObjectMapper
     /// <summary>Volume sources Kubernetes has and Troupe does not mount (yet): an error, never silently dropped.</summary>
     static readonly HashSet<string> UnsupportedVolumeSources = new(StringComparer.Ordinal)
     {
-        "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi", "downwardAPI", "ephemeral",
+        "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "downwardAPI", "ephemeral",
         "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi", "nfs",
         "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume", "projected", "quobyte", "rbd", "scaleIO", "secret",
         "storageos", "vsphereVolume",
@@ -321,6 +339,7 @@ internal static class ObjectMapper
             string? name = null;
             HostPathVolumeSource? hostPath = null;
             EmptyDirVolumeSource? emptyDir = null;
+            ConfigMapVolumeSource? configMap = null;
             foreach (var (key, value, vp) in r.Entries(item, p))
             {
                 switch (key)
@@ -348,16 +367,140 @@ internal static class ObjectMapper
                             }
                         emptyDir = new EmptyDirVolumeSource(string.IsNullOrEmpty(medium) ? null : medium, size);
                         break;
+                    case "configMap":
+                        configMap = ConfigMapVolume(r, value, vp);
+                        break;
                     default:
                         if (UnsupportedVolumeSources.Contains(key))
-                            r.Error(value, vp, $"volume source \"{key}\" is not supported by Troupe yet (hostPath and emptyDir are)");
+                            r.Error(value, vp, $"volume source \"{key}\" is not supported by Troupe yet (hostPath, emptyDir and configMap are)");
                         else Unknown(r, value, vp, key);
                         break;
                 }
             }
-            b.Add(new Volume { Name = name ?? "", HostPath = hostPath, EmptyDir = emptyDir });
+            b.Add(new Volume { Name = name ?? "", HostPath = hostPath, EmptyDir = emptyDir, ConfigMap = configMap });
         }
         return b.ToImmutable();
+    }
+
+    static EnvVarSource? ValueFrom(NodeReader r, YamlNode node, string path)
+    {
+        if (NodeReader.IsNull(node) || r.Map(node, path) is not { } map) return null;
+        ConfigMapKeySelector? cm = null;
+        ObjectFieldSelector? field = null;
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "configMapKeyRef":
+                    if (r.Map(value, p) is not { } m) break;
+                    string? name = null, k = null;
+                    bool? optional = null;
+                    foreach (var (fk, fv, fp) in r.Entries(m, p))
+                    {
+                        switch (fk)
+                        {
+                            case "name": name = r.Str(fv, fp); break;
+                            case "key": k = r.Str(fv, fp); break;
+                            case "optional": optional = r.Bool(fv, fp); break;
+                            default: Unknown(r, fv, fp, fk); break;
+                        }
+                    }
+                    cm = new ConfigMapKeySelector(name ?? "", k ?? "", optional);
+                    break;
+                case "fieldRef":
+                    if (r.Map(value, p) is not { } f) break;
+                    string? fieldPath = null, apiVersion = null;
+                    foreach (var (fk, fv, fp) in r.Entries(f, p))
+                    {
+                        switch (fk)
+                        {
+                            case "fieldPath": fieldPath = r.Str(fv, fp); break;
+                            case "apiVersion": apiVersion = r.Str(fv, fp); break;
+                            default: Unknown(r, fv, fp, fk); break;
+                        }
+                    }
+                    field = new ObjectFieldSelector(fieldPath ?? "", apiVersion);
+                    break;
+                case "secretKeyRef" or "resourceFieldRef" or "fileKeyRef":
+                    r.Error(value, p, $"is not supported by Troupe yet (configMapKeyRef and fieldRef are)");
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new EnvVarSource { ConfigMapKeyRef = cm, FieldRef = field };
+    }
+
+    static ImmutableArray<EnvFromSource> EnvFrom(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<EnvFromSource>();
+        foreach (var (item, ip) in r.MapList(node, path))
+        {
+            string? prefix = null;
+            ConfigMapEnvSource? cm = null;
+            foreach (var (key, v, p) in r.Entries(item, ip))
+            {
+                switch (key)
+                {
+                    case "prefix": prefix = r.Str(v, p); break;
+                    case "configMapRef":
+                        if (r.Map(v, p) is not { } m) break;
+                        string? name = null;
+                        bool? optional = null;
+                        foreach (var (fk, fv, fp) in r.Entries(m, p))
+                        {
+                            if (fk == "name") name = r.Str(fv, fp);
+                            else if (fk == "optional") optional = r.Bool(fv, fp);
+                            else Unknown(r, fv, fp, fk);
+                        }
+                        cm = new ConfigMapEnvSource(name ?? "", optional);
+                        break;
+                    case "secretRef":
+                        r.Error(v, p, "is not supported by Troupe yet (configMapRef is)");
+                        break;
+                    default: Unknown(r, v, p, key); break;
+                }
+            }
+            b.Add(new EnvFromSource(prefix, cm));
+        }
+        return b.ToImmutable();
+    }
+
+    static ConfigMapVolumeSource? ConfigMapVolume(NodeReader r, YamlNode node, string path)
+    {
+        if (r.Map(node, path) is not { } map) return null;
+        string? name = null;
+        int? mode = null;
+        bool? optional = null;
+        var items = ImmutableArray.CreateBuilder<KeyToPath>();
+        foreach (var (key, value, p) in r.Entries(map, path))
+        {
+            switch (key)
+            {
+                case "name": name = r.Str(value, p); break;
+                case "defaultMode": mode = r.Mode(value, p); break;
+                case "optional": optional = r.Bool(value, p); break;
+                case "items":
+                    foreach (var (it, itp) in r.MapList(value, p))
+                    {
+                        string? k = null, kp = null;
+                        int? m = null;
+                        foreach (var (fk, fv, fp) in r.Entries(it, itp))
+                        {
+                            switch (fk)
+                            {
+                                case "key": k = r.Str(fv, fp); break;
+                                case "path": kp = r.Str(fv, fp); break;
+                                case "mode": m = r.Mode(fv, fp); break;
+                                default: Unknown(r, fv, fp, fk); break;
+                            }
+                        }
+                        items.Add(new KeyToPath(k ?? "", kp ?? "", m));
+                    }
+                    break;
+                default: Unknown(r, value, p, key); break;
+            }
+        }
+        return new ConfigMapVolumeSource { Name = name ?? "", Items = items.ToImmutable(), DefaultMode = mode, Optional = optional };
     }
 
     static Probe? Probe(NodeReader r, YamlNode node, string path)
@@ -482,6 +625,7 @@ internal static class ObjectMapper
         var command = ImmutableArray<string>.Empty;
         var args = ImmutableArray<string>.Empty;
         var env = ImmutableArray<EnvVar>.Empty;
+        var envFrom = ImmutableArray<EnvFromSource>.Empty;
         var ports = ImmutableArray<PortSpec>.Empty;
         ResourceRequirements resources = new();
         bool? tty = null, stdin = null, stdinOnce = null;
@@ -509,10 +653,7 @@ internal static class ObjectMapper
                 case "livenessProbe": liveness = Probe(r, value, p); break;
                 case "readinessProbe": readiness = Probe(r, value, p); break;
                 case "startupProbe": startup = Probe(r, value, p); break;
-                case "envFrom":
-                    if (!NodeReader.IsNull(value))
-                        r.Error(value, p, "is not supported by Troupe yet; list the variables under env with a value");
-                    break;
+                case "envFrom": envFrom = EnvFrom(r, value, p); break;
                 case "lifecycle" or "resizePolicy"
                     or "restartPolicy" or "restartPolicyRules" or "terminationMessagePath"
                     or "terminationMessagePolicy" or "volumeDevices":
@@ -527,6 +668,7 @@ internal static class ObjectMapper
             Command = command,
             Args = args,
             Env = env,
+            EnvFrom = envFrom,
             WorkingDir = workingDir,
             Ports = ports,
             Resources = resources,
@@ -570,20 +712,18 @@ internal static class ObjectMapper
         foreach (var (item, ip) in r.MapList(node, path))
         {
             string? name = null, value = null;
+            EnvVarSource? from = null;
             foreach (var (key, v, p) in r.Entries(item, ip))
             {
                 switch (key)
                 {
                     case "name": name = r.Str(v, p); break;
                     case "value": value = r.Str(v, p); break;
-                    case "valueFrom":
-                        if (!NodeReader.IsNull(v))
-                            r.Error(v, p, "is not supported by Troupe yet; give the variable a value");
-                        break;
+                    case "valueFrom": from = ValueFrom(r, v, p); break;
                     default: Unknown(r, v, p, key); break;
                 }
             }
-            b.Add(new EnvVar(name ?? "", value ?? ""));
+            b.Add(new EnvVar(name ?? "", value ?? "", from));
         }
         return b.ToImmutable();
     }

@@ -15,6 +15,8 @@ namespace Troupe.Api.Objects;
 [JsonDerivedType(typeof(Node), "Node")]
 [JsonDerivedType(typeof(Service), "Service")]
 [JsonDerivedType(typeof(Endpoints), "Endpoints")]
+[JsonDerivedType(typeof(ConfigMap), "ConfigMap")]
+[JsonDerivedType(typeof(Namespace), "Namespace")]
 public abstract record KubeObject
 {
     public abstract string ApiVersion { get; set; }
@@ -73,6 +75,8 @@ public static class Kinds
         Node => "Node",
         Service => "Service",
         Endpoints => "Endpoints",
+        ConfigMap => "ConfigMap",
+        Namespace => "Namespace",
         _ => o.GetType().Name,
     };
 

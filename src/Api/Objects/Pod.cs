@@ -35,6 +35,7 @@ public sealed record Volume
     public HostPathVolumeSource? HostPath { get; init; }
     public NamedVolumeSource? TroupeVolume { get; init; }
     public EmptyDirVolumeSource? EmptyDir { get; init; }
+    public ConfigMapVolumeSource? ConfigMap { get; init; }
 }
 
 /// <summary>A host path; <c>Type</c> as Kubernetes' hostPath.type (<c>DirectoryOrCreate</c>, <c>Directory</c>, <c>FileOrCreate</c>, <c>File</c>, ...; null or empty: no check).</summary>
@@ -63,6 +64,13 @@ public sealed record Container
     public ImmutableArray<string> Command { get; set; } = ImmutableArray<string>.Empty;
     public ImmutableArray<string> Args { get; set; } = ImmutableArray<string>.Empty;
     public ImmutableArray<EnvVar> Env { get; set; } = ImmutableArray<EnvVar>.Empty;
+    /// <summary>
+    /// Default (not empty) when there is none, and then not written: templates without envFrom keep the
+    /// pod-template-hash they had before Troupe read envFrom (a changed hash would roll every Deployment out).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public ImmutableArray<EnvFromSource> EnvFrom { get => _envFrom; set => _envFrom = value.IsDefaultOrEmpty ? default : value; }
+    ImmutableArray<EnvFromSource> _envFrom;
     public string? WorkingDir { get; init; }
     public ImmutableArray<PortSpec> Ports { get; set; } = ImmutableArray<PortSpec>.Empty;
     public ResourceRequirements Resources { get; set; } = new();
@@ -131,7 +139,8 @@ public static class PodAnnotations
     public const string Command = "troupe.io/command";
 }
 
-public sealed record EnvVar(string Name, string Value);
+/// <summary>An <c>env[]</c> entry: a value, or <c>valueFrom</c> (a ConfigMap key, a pod field) resolved when the container starts.</summary>
+public sealed record EnvVar(string Name, string Value, EnvVarSource? ValueFrom = null);
 
 /// <summary>A container's <c>ports[]</c> entry (Kubernetes calls the type ContainerPort).</summary>
 public sealed record PortSpec

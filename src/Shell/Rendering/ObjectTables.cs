@@ -92,6 +92,14 @@ public static class ObjectTables
                         var text = all.Count == 0 ? "<none>" : all.Count <= 3 ? string.Join(",", all) : $"{string.Join(",", all.Take(3))} + {all.Count - 3} more...";
                         return [ep.Metadata.Name, text, Age(ep)];
                     });
+            case "ConfigMap":
+                return (["NAME", "DATA", "AGE"], o =>
+                {
+                    var cm = (ConfigMap)o;
+                    return [cm.Metadata.Name, (cm.Data.Count + cm.BinaryData.Count).ToString(), Age(cm)];
+                });
+            case "Namespace":
+                return (["NAME", "STATUS", "AGE"], o => [o.Metadata.Name, ((Namespace)o).Status?.Phase ?? "Active", Age(o)]);
             default:
                 return (["NAME", "AGE"], o => [o.Metadata.Name, Age(o)]);
         }

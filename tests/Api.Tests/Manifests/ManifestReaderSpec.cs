@@ -259,10 +259,12 @@ public class ManifestReaderSpec
     }
 
     [Fact]
-    public void ManifestReader_must_refuse_valueFrom_naming_the_field()
+    public void ManifestReader_must_refuse_a_valueFrom_source_it_does_not_run_naming_the_field()
     {
-        var e = Fails("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - name: NODE\n      valueFrom: {fieldRef: {fieldPath: spec.nodeName}}\n");
-        AssertProblem(e, 10, 18, "spec.containers[0].env[0].valueFrom", "is not supported by Troupe yet");
+        var e = Fails("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - name: TOKEN\n      valueFrom: {secretKeyRef: {name: s, key: k}}\n");
+        AssertProblem(e, 10, 33, "spec.containers[0].env[0].valueFrom.secretKeyRef", "is not supported by Troupe yet");
+        var bad = Assert.Throws<ManifestException>(() => ManifestValidator.Validate(ManifestReader.Read("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - name: X\n      valueFrom: {fieldRef: {fieldPath: status.phase}}\n", "app.yaml")));
+        Assert.Contains(bad.Problems, p => p.Field == "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath" && p.Message.Contains("unsupported value \"status.phase\""));
     }
 
     [Fact]

@@ -68,7 +68,6 @@ public sealed class VolumesSpec
 
     [Theory]
     [InlineData("persistentVolumeClaim:\n      claimName: db")]
-    [InlineData("configMap:\n      name: settings")]
     [InlineData("secret:\n      secretName: token")]
     [InlineData("nfs:\n      server: nas\n      path: /x")]
     public void Volumes_must_refuse_a_source_troupe_does_not_mount(string source)
@@ -86,6 +85,9 @@ public sealed class VolumesSpec
     [InlineData("  - name: data\n    hostPath:\n      path: relative", "    - name: data\n      mountPath: /data", "spec.volumes[0].hostPath.path", "must be an absolute path")]
     [InlineData("  - name: data\n    hostPath:\n      path: /x\n      type: Folder", "    - name: data\n      mountPath: /data", "spec.volumes[0].hostPath.type", "unsupported value \"Folder\"")]
     [InlineData("  - name: data\n    emptyDir: {}", "    - name: other\n      mountPath: /data", "spec.containers[0].volumeMounts[0].name", "no volume \"other\"")]
+    [InlineData("  - name: data\n    configMap: {}", "    - name: data\n      mountPath: /data", "spec.volumes[0].configMap.name", "is required")]
+    [InlineData("  - name: data\n    configMap:\n      name: cfg\n      items: [{key: a, path: ../x}]", "    - name: data\n      mountPath: /data", "spec.volumes[0].configMap.items[0].path", "without '..'")]
+    [InlineData("  - name: data\n    configMap:\n      name: cfg\n      defaultMode: 4096", "    - name: data\n      mountPath: /data", "spec.volumes[0].configMap.defaultMode", "between 0 and 0777")]
     [InlineData("  - name: data\n    emptyDir: {}", "    - name: data\n      mountPath: data", "spec.containers[0].volumeMounts[0].mountPath", "must be an absolute path")]
     [InlineData("  - name: data\n    emptyDir: {}", "    - name: data\n      mountPath: /data\n      subPath: ../../etc", "spec.containers[0].volumeMounts[0].subPath", "without '..'")]
     [InlineData("  - name: data\n    emptyDir: {}", "    - name: data\n      mountPath: /data\n    - name: data\n      mountPath: /data/", "spec.containers[0].volumeMounts[1].mountPath", "must be unique")]
