@@ -4,6 +4,9 @@ namespace Troupe.Shell.Commands;
 
 /// <summary>
 /// <c>troupe logs POD [-c C] [-f] [--previous|-p] [--tail N] [-n NS]</c>: <c>GET /v1/logs</c>, printed as it streams.
+/// <c>troupe logs -l SELECTOR [-f]</c>: every pod the selector matches, each line prefixed as kubectl's
+/// <c>--prefix</c> does (<c>[pod/web-abc12/web] ...</c>); with <c>-f</c> pods that appear later are followed too
+/// (a rollout's new pods), until Ctrl-C.
 /// </summary>
 internal static class LogsCommand
 {
@@ -17,7 +20,11 @@ internal static class LogsCommand
     {
         var a = Args.Parse(argv, 0, Flags);
         if (Common.HelpWanted(ctx, a, "logs POD [-c CONTAINER] [-f] [--previous] [--tail N] [-n NS]")) return 0;
-        if (a.Has("selector")) throw ShellException.NotImplemented("logs -l");
+        if (a.Get("selector") is { } selector)
+        {
+            if (a.Positionals.Count > 0) throw ShellException.Usage("only one of a pod name or -l SELECTOR may be given");
+            return Selected(ctx, a, selector);
+        }
         if (a.Positionals.Count == 0) throw ShellException.Usage("expected a pod name (troupe logs POD)");
         if (a.Positionals.Count > 2) throw ShellException.Usage("expected POD [CONTAINER]");
         var pod = a.Positionals[0];
@@ -27,17 +34,118 @@ internal static class LogsCommand
             pod = pod[(slash + 1)..];
         }
         var container = a.Get("container") ?? (a.Positionals.Count == 2 ? a.Positionals[1] : null);
-        var tail = a.Int("tail", "--tail");
+        var (status, error) = ctx.Client.Stream(Query(a, pod, container), ctx.Out);
+        if (status != 200) throw ShellException.User(error is { Length: > 0 } ? error : $"the node answered HTTP {status}");
+        return 0;
+    }
 
+    static string Query(Args a, string pod, string? container)
+    {
+        var tail = a.Int("tail", "--tail");
         var q = new StringBuilder("/v1/logs?namespace=").Append(Uri.EscapeDataString(Common.NamespaceOf(a)))
             .Append("&pod=").Append(Uri.EscapeDataString(pod));
         if (container is not null) q.Append("&container=").Append(Uri.EscapeDataString(container));
         if (a.Has("previous")) q.Append("&previous=true");
         if (tail is >= 0) q.Append("&tail=").Append(tail.Value);
         if (a.Has("follow")) q.Append("&follow=true");
+        return q.ToString();
+    }
 
-        var (status, error) = ctx.Client.Stream(q.ToString(), ctx.Out);
-        if (status != 200) throw ShellException.User(error is { Length: > 0 } ? error : $"the node answered HTTP {status}");
-        return 0;
+    /// <summary>The pods of a selector: one stream per pod and container, lines prefixed, written whole.</summary>
+    static int Selected(ShellContext ctx, Args a, string selector)
+    {
+        var ns = Common.NamespaceOf(a);
+        var follow = a.Has("follow");
+        var gate = new object();
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        var streams = new List<Thread>();
+        var failures = new List<string>();
+        var found = false;
+        while (true)
+        {
+            var list = Common.Expect<Troupe.Api.Protocol.ObjectList>(ctx.Client.Send(new Troupe.Api.Protocol.GetObjects("Pod", ns, LabelSelector: selector)));
+            foreach (var pod in list.Items.OfType<Troupe.Api.Objects.Pod>())
+            {
+                found = true;
+                var containers = a.Get("container") is { } c ? [c] : pod.Spec.Containers.Select(x => x.Name).ToList();
+                foreach (var container in containers)
+                {
+                    var key = $"{pod.Metadata.Name}/{container}";
+                    lock (gate)
+                        if (!started.Add(key)) continue;
+                    var output = new PrefixedWriter($"[pod/{key}] ", ctx.Out, gate);
+                    var q = Query(a, pod.Metadata.Name, container);
+                    void Stream()
+                    {
+                        var (status, error) = ctx.Client.Stream(q, output);
+                        output.Flush();
+                        if (status == 200) return;
+                        lock (gate)
+                        {
+                            // following: a container that has not started yet is asked again on the next look
+                            if (follow) started.Remove(key);
+                            else failures.Add(error is { Length: > 0 } ? error : $"{key}: HTTP {status}");
+                        }
+                    }
+                    if (!follow) Stream();
+                    else
+                    {
+                        var t = new Thread(Stream) { IsBackground = true, Name = "logs " + key };
+                        streams.Add(t);
+                        t.Start();
+                    }
+                }
+            }
+            if (!follow) break;
+            Thread.Sleep(1000);
+        }
+        if (!found) ctx.Err.WriteLine(Common.NoResources("Pod", ns, false));
+        foreach (var f in failures) ctx.Err.WriteLine("error: " + f);
+        return failures.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>Writes whole lines, each with the prefix, under a lock shared by every stream.</summary>
+    sealed class PrefixedWriter(string prefix, TextWriter to, object gate) : TextWriter
+    {
+        readonly StringBuilder _line = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            _line.Append(value);
+            if (value == '\n') Emit();
+        }
+
+        public override void Write(string? value)
+        {
+            if (value is null) return;
+            foreach (var ch in value) Write(ch);
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            for (var i = index; i < index + count; i++) Write(buffer[i]);
+        }
+
+        void Emit()
+        {
+            lock (gate)
+            {
+                to.Write(prefix);
+                to.Write(_line.ToString());
+                to.Flush();
+            }
+            _line.Clear();
+        }
+
+        public override void Flush()
+        {
+            if (_line.Length > 0)
+            {
+                _line.Append('\n');
+                Emit();
+            }
+        }
     }
 }

@@ -106,4 +106,45 @@ public sealed class RolloutSpec(NodeFixture node, ITestOutputHelper output) : IC
         Eventually.Until("two pods of version 1 only", Long, () => Versions(cli), v => v.Count == 2 && v.All(x => x == "1"), v => string.Join(",", v));
         cli.DeleteDeployment("hist", "hist");
     }
+
+    [SkippableFact]
+    public void Logs_of_a_selector_are_prefixed_by_pod_and_follow_pods_that_appear_later()
+    {
+        Requirements.Runc();
+        var cli = node.Start(output, "logs-l");
+        cli.Apply("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: chatty
+            spec:
+              replicas: 2
+              selector:
+                matchLabels: {app: chatty}
+              template:
+                metadata:
+                  labels: {app: chatty}
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                    - name: talk
+                      image: busybox
+                      command: [sh, -c, 'echo "hello from $HOSTNAME"; while true; do sleep 1; echo "tick $HOSTNAME"; done']
+            """, "chatty.yaml");
+        var pods = cli.WaitForRunning("chatty", 2, Long).Select(p => p.Name).ToList();
+        var once = Eventually.Until("both pods' first line", Long, () => cli.Expect(0, "logs", "-l", "app=chatty").Stdout,
+            o => pods.All(p => o.Contains($"[pod/{p}/talk] hello from {p}\n")), o => o);
+        Assert.All(once.TrimEnd('\n').Split('\n'), line => Assert.Matches(@"^\[pod/chatty-[a-z0-9]+-[a-z0-9]+/talk\] (hello from|tick) chatty-", line));
+
+        // following: a pod scaled in while it runs is followed too
+        var scale = Task.Run(() => { Thread.Sleep(1500); cli.Expect(0, "scale", "deployment", "chatty", "--replicas", "3"); });
+        var followed = cli.Run(TimeSpan.FromSeconds(12), "logs", "-l", "app=chatty", "-f");
+        scale.Wait();
+        Assert.True(followed.TimedOut, "logs -f ended by itself: " + followed);
+        var third = cli.Pods("chatty").Select(p => p.Name).Single(p => !pods.Contains(p));
+        Assert.Contains($"[pod/{third}/talk] hello from {third}\n", followed.Stdout);
+        Assert.Contains($"[pod/{pods[0]}/talk] tick {pods[0]}\n", followed.Stdout);
+        Assert.Equal("error: only one of a pod name or -l SELECTOR may be given", cli.Expect(2, "logs", pods[0], "-l", "app=chatty").ErrorLine);
+        cli.DeleteDeployment("chatty", "chatty");
+    }
 }
