@@ -24,6 +24,9 @@ public sealed record ComposeFile
     /// <summary>Services left out because none of their profiles is active.</summary>
     public ImmutableArray<string> InactiveServices { get; init; } = [];
 
+    /// <summary>Every profile a service names, active or not, sorted.</summary>
+    public ImmutableArray<string> DeclaredProfiles { get; init; } = [];
+
     public ImmutableSortedDictionary<string, ComposeVolume> Volumes { get; init; } = ImmutableSortedDictionary<string, ComposeVolume>.Empty;
 
     /// <summary>Top-level networks; <c>default</c> is added when a service uses it.</summary>
@@ -94,7 +97,7 @@ public sealed record ComposeService
     public bool? StdinOpen { get; init; }
 
     /// <summary>The image the service runs: <c>image</c>, or for a build-only service <c>&lt;project&gt;-&lt;service&gt;</c> as compose names it.</summary>
-    public string ImageFor(string project) => Image ?? $"{project}-{Name}";
+    public string ImageFor(string project) => Image ?? $"{project}-{Name.ToLowerInvariant()}";
 }
 
 /// <summary><c>build</c> in its map form; <see cref="Context"/> absolute (or a URL as written).</summary>

@@ -355,6 +355,7 @@ internal sealed partial class ComposeParser
             ProjectDirectory = projectDir,
             Services = active,
             InactiveServices = inactive,
+            DeclaredProfiles = [.. all.Values.SelectMany(s => s.Profiles).Distinct().Order(StringComparer.Ordinal)],
             Volumes = topVolumes,
             Networks = topNetworks,
             Secrets = topSecrets,

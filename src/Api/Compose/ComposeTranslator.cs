@@ -187,7 +187,7 @@ public static class ComposeTranslator
         }
 
         /// <summary><c>image</c>, or for a build-only service <c>&lt;project&gt;-&lt;service&gt;:latest</c>, as compose names it.</summary>
-        string Image => svc.Image ?? $"{file.Name}-{svc.Name.ToLowerInvariant()}:latest";
+        string Image => svc.Image ?? svc.ImageFor(file.Name) + ":latest";
 
         ImmutableSortedDictionary<string, string> Annotations()
         {

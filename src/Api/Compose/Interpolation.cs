@@ -195,13 +195,16 @@ public static class DotEnv
 
     /// <summary>
     /// The variables a compose file is interpolated with: <c>.env</c> in <paramref name="projectDirectory"/> (when it
-    /// exists) overlaid by <paramref name="environment"/>, which wins, as in docker compose.
+    /// exists), or <paramref name="envFile"/> (<c>--env-file</c>, which must exist), overlaid by
+    /// <paramref name="environment"/>, which wins, as in docker compose.
     /// </summary>
-    /// <exception cref="FormatException">The <c>.env</c> file has a bad line.</exception>
-    public static IReadOnlyDictionary<string, string?> Variables(string projectDirectory, IReadOnlyDictionary<string, string?> environment)
+    /// <exception cref="FormatException">The file has a bad line.</exception>
+    /// <exception cref="FileNotFoundException"><paramref name="envFile"/> does not exist.</exception>
+    public static IReadOnlyDictionary<string, string?> Variables(string projectDirectory, IReadOnlyDictionary<string, string?> environment, string? envFile = null)
     {
         var vars = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var path = Path.Combine(projectDirectory, ".env");
+        if (envFile is not null && !File.Exists(envFile)) throw new FileNotFoundException($"env file {envFile} not found", envFile);
+        var path = envFile ?? Path.Combine(projectDirectory, ".env");
         if (File.Exists(path))
             foreach (var (k, v) in Parse(File.ReadAllText(path), name => environment.TryGetValue(name, out var e) ? e : null))
                 vars[k] = v;

@@ -46,7 +46,7 @@ internal sealed partial class ComposeParser
                 case "tmpfs":
                     s = s with { Volumes = s.Volumes.AddRange(StringOrList(value, p).Select(t => Tmpfs(t, value, p)).OfType<ComposeMount>()) };
                     break;
-                case "depends_on": Remember(value, p); s = s with { DependsOn = DependsOn(value, p) }; break;
+                case "depends_on": Remember(KeyNode(map, key, value), p); s = s with { DependsOn = DependsOn(value, p) }; break;
                 case "healthcheck": s = s with { Healthcheck = Healthcheck(value, p) }; break;
                 case "restart": s = s with { Restart = Restart(value, p) }; break;
                 case "deploy": s = Deploy(s, value, p); break;
