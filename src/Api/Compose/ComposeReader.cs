@@ -134,7 +134,12 @@ internal sealed partial class ComposeParser
         switch (node)
         {
             case YamlScalarNode s when s.Value is { } v && v.Contains('$'):
-                try { s.Value = Interpolation.Apply(v, options.Variables); }
+                try
+                {
+                    s.Value = Interpolation.Apply(v, options.Variables);
+                    // An empty result is the empty string (as compose has it), not YAML's null.
+                    if (s.Value.Length == 0) s.Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted;
+                }
                 catch (InterpolationException e) { r.Error(s, path, e.Message); }
                 break;
             case YamlMappingNode m:
