@@ -43,13 +43,14 @@ public static class Cli
         "wait" => WaitCommand.Run,
         "set" => SetCommand.Run,
         "rollout" => RolloutCommand.Run,
+        "compose" => ComposeCommand.Run,
         _ => null,
     };
 
     /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
     static readonly string[] Planned =
     [
-        "shell", "compose", "chaos",
+        "shell", "chaos",
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null) =>
@@ -166,6 +167,9 @@ public static class Cli
           stop [-t SECS] NAME... | kill [-s SIG] NAME... | rm [-f] NAME...
           logs [-f] NAME                    as for pods
           exec [-i] [-t] [-e K=V] [-w D] [-u U] NAME CMD... | exec POD [-c C] -- CMD...
+
+        Compose:
+          compose [-f FILE] [-p NAME] [--profile P] config   validate and print the normalised file
 
         Kinds: deployments (deploy), replicasets (rs), pods (po), services (svc), endpoints (ep),
                configmaps (cm), namespaces (ns), nodes (no), events (ev)

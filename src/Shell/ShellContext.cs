@@ -48,6 +48,19 @@ public sealed class ShellContext
     public string? Env(string name) =>
         _env is not null ? (_env.TryGetValue(name, out var v) ? v : null) : Environment.GetEnvironmentVariable(name);
 
+    /// <summary>Every environment variable: a spec's dictionary, or the process's (what compose interpolates from).</summary>
+    public IReadOnlyDictionary<string, string?> EnvironmentVariables
+    {
+        get
+        {
+            if (_env is not null) return _env;
+            var all = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+                all[(string)e.Key] = e.Value as string;
+            return all;
+        }
+    }
+
     /// <summary><c>$TROUPE_HOME</c>, default <c>~/.troupe</c>, as an absolute path.</summary>
     public string Home
     {

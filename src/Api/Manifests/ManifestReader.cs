@@ -112,43 +112,10 @@ public static class ManifestReader
                 return;
             }
             if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
-            var stream = Parse(text, file);
+            var stream = ParseYaml(text, file, problems);
             if (stream is null) return;
             var r = new NodeReader(file, problems, warnings);
             foreach (var doc in stream.Documents) ReadDocument(r, doc.RootNode, allowList: true);
-        }
-
-        YamlStream? Parse(string text, string file)
-        {
-            var parser = new TrackingParser(new Parser(new StringReader(text)));
-            try
-            {
-                var stream = new YamlStream();
-                stream.Load(parser);
-                return stream;
-            }
-            catch (YamlException e)
-            {
-                var message = e.InnerException is YamlException inner && inner.Message.Length > 0 ? inner.Message : e.Message;
-                problems.Add(new ManifestProblem(file, (int)e.Start.Line, (int)e.Start.Column, "", "YAML: " + Trim(message)));
-                return null;
-            }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or InsufficientExecutionStackException)
-            {
-                // YamlDotNet's scanner throws without a position on some malformed input (an unclosed [ or {):
-                // report where the last good token ended.
-                var at = parser.LastGood;
-                problems.Add(new ManifestProblem(file, (int)at.Line, (int)at.Column, "",
-                    "YAML: malformed after this point (an unclosed [ or {, or a stray ':'?)"));
-                return null;
-            }
-        }
-
-        static string Trim(string message)
-        {
-            // YamlDotNet appends "Line: 2, Col: 3, Idx: 7" to some messages; the position is already in front.
-            var at = message.IndexOf(" Line: ", StringComparison.Ordinal);
-            return (at > 0 ? message[..at] : message).TrimEnd();
         }
 
         void ReadDocument(NodeReader r, YamlNode root, bool allowList)
@@ -281,6 +248,43 @@ public static class ManifestReader
             if (problems.Count > 0) throw new ManifestException([.. problems]);
             return new ManifestSet(entries.ToImmutable(), skipped.ToImmutable(), [.. warnings]);
         }
+    }
+
+    /// <summary>
+    /// INTERNAL API. Parses YAML text into its node tree (what the Compose reader shares); a syntax error is added
+    /// to <paramref name="problems"/> with its position, and null returned.
+    /// </summary>
+    internal static YamlStream? ParseYaml(string text, string file, List<ManifestProblem> problems)
+    {
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(parser);
+            return stream;
+        }
+        catch (YamlException e)
+        {
+            var message = e.InnerException is YamlException inner && inner.Message.Length > 0 ? inner.Message : e.Message;
+            problems.Add(new ManifestProblem(file, (int)e.Start.Line, (int)e.Start.Column, "", "YAML: " + Trim(message)));
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or InsufficientExecutionStackException)
+        {
+            // YamlDotNet's scanner throws without a position on some malformed input (an unclosed [ or {):
+            // report where the last good token ended.
+            var at = parser.LastGood;
+            problems.Add(new ManifestProblem(file, (int)at.Line, (int)at.Column, "",
+                "YAML: malformed after this point (an unclosed [ or {, or a stray ':'?)"));
+            return null;
+        }
+    }
+
+    static string Trim(string message)
+    {
+        // YamlDotNet appends "Line: 2, Col: 3, Idx: 7" to some messages; the position is already in front.
+        var at = message.IndexOf(" Line: ", StringComparison.Ordinal);
+        return (at > 0 ? message[..at] : message).TrimEnd();
     }
 
     /// <summary>The apiVersion Kubernetes serves <paramref name="kind"/> as today, or null for a kind it does not have.</summary>
