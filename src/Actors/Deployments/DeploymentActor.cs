@@ -299,8 +299,21 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     const string Alphabet = "bcdfghjklmnpqrstvwxz2456789";
 
+    /// <summary>Names given out or let go in this incarnation: not given again while their pods may still be stopping.</summary>
+    readonly HashSet<string> _usedNames = new(StringComparer.Ordinal);
+
     string PodName(string hash)
     {
+        var meta = _state.Object!.Metadata;
+        if (meta.Annotations.TryGetValue(PodAnnotations.PodNames, out var scheme) && scheme == "ordinal")
+        {
+            bool Free(string n) => !_state.Pods.ContainsKey(n) && !_usedNames.Contains(n);
+            var wanted = _state.Object.Spec.Replicas == 1 && meta.Annotations.TryGetValue(PodAnnotations.ContainerName, out var cn) ? cn : null;
+            var chosen = wanted is not null && Free(wanted) ? wanted
+                : Enumerable.Range(1, int.MaxValue - 1).Select(i => $"{Name}-{i}").First(Free);
+            _usedNames.Add(chosen);
+            return chosen;
+        }
         string name;
         do
         {

@@ -170,7 +170,8 @@ public static class ComposeTranslator
                     Warn("restart", $"\"{restart}\" is kept as an annotation: a Deployment's pods are always restarted");
                 workload = new Deployment
                 {
-                    Metadata = meta,
+                    // pods named <project>-<service>-<n> (or container_name), as compose names containers
+                    Metadata = meta with { Annotations = meta.Annotations.SetItem(PodAnnotations.PodNames, "ordinal") },
                     Spec = new DeploymentSpec
                     {
                         Replicas = svc.Replicas ?? 1,

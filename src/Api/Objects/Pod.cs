@@ -132,6 +132,14 @@ public sealed record SecurityContext
 public static class PodAnnotations
 {
     public const string PidsLimit = "troupe.io/pids-limit";
+    /// <summary>
+    /// On a Deployment, <c>ordinal</c>: its pods are named <c>&lt;deployment&gt;-1</c>, <c>-2</c>, ... (the lowest number
+    /// free), or <c>troupe.io/container-name</c> for a single replica, as Compose names containers; else
+    /// <c>&lt;deployment&gt;-&lt;hash&gt;-&lt;random&gt;</c>.
+    /// </summary>
+    public const string PodNames = "troupe.io/pod-names";
+    /// <summary>Compose's <c>container_name</c>: the name of a one-replica Deployment's pod (with <see cref="PodNames"/>).</summary>
+    public const string ContainerName = "troupe.io/container-name";
     public const string Init = "troupe.io/init";
     /// <summary>Set by <c>troupe run --user NAME[:GROUP]</c>: a user (or group) name, resolved in the image's /etc/passwd when the container starts.</summary>
     public const string User = "troupe.io/user";

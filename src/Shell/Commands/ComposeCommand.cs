@@ -36,7 +36,11 @@ internal static class ComposeCommand
                 ctx.Out.WriteLine("  config [-q] [--format yaml|json] [--services] [--volumes] [--profiles] [--images]");
                 return verb is null && argv.Count > 0 ? ExitCodes.UsageError : ExitCodes.Ok;
             case "config" or "convert": return Config(ctx, compose, rest);
-            case "up" or "down" or "ps" or "logs" or "build" or "start" or "stop" or "restart" or "rm" or "exec" or "run" or "pull" or "images" or "top" or "kill":
+            case "up": return ComposeVerbs.Up(ctx, compose, rest);
+            case "down": return ComposeVerbs.Down(ctx, compose, rest);
+            case "ps": return ComposeVerbs.Ps(ctx, compose, rest);
+            case "logs": return ComposeVerbs.Logs(ctx, compose, rest);
+            case "build" or "start" or "stop" or "restart" or "rm" or "exec" or "run" or "pull" or "images" or "top" or "kill":
                 throw ShellException.NotImplemented($"compose {verb}");
             default:
                 throw ShellException.Usage($"unknown command \"{verb}\" for \"troupe compose\" (see troupe compose --help)");

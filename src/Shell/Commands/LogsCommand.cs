@@ -23,7 +23,8 @@ internal static class LogsCommand
         if (a.Get("selector") is { } selector)
         {
             if (a.Positionals.Count > 0) throw ShellException.Usage("only one of a pod name or -l SELECTOR may be given");
-            return Selected(ctx, a, selector);
+            return Selected(ctx, selector, Common.NamespaceOf(a), a.Has("follow"), a.Int("tail", "--tail"), a.Get("container"),
+                (pod, container) => $"[pod/{pod.Metadata.Name}/{container}] ", a.Has("previous"));
         }
         if (a.Positionals.Count == 0) throw ShellException.Usage("expected a pod name (troupe logs POD)");
         if (a.Positionals.Count > 2) throw ShellException.Usage("expected POD [CONTAINER]");
@@ -39,23 +40,24 @@ internal static class LogsCommand
         return 0;
     }
 
-    static string Query(Args a, string pod, string? container)
+    static string Query(Args a, string pod, string? container) =>
+        Query(Common.NamespaceOf(a), pod, container, a.Has("previous"), a.Int("tail", "--tail"), a.Has("follow"));
+
+    static string Query(string ns, string pod, string? container, bool previous, int? tail, bool follow)
     {
-        var tail = a.Int("tail", "--tail");
-        var q = new StringBuilder("/v1/logs?namespace=").Append(Uri.EscapeDataString(Common.NamespaceOf(a)))
+        var q = new StringBuilder("/v1/logs?namespace=").Append(Uri.EscapeDataString(ns))
             .Append("&pod=").Append(Uri.EscapeDataString(pod));
         if (container is not null) q.Append("&container=").Append(Uri.EscapeDataString(container));
-        if (a.Has("previous")) q.Append("&previous=true");
+        if (previous) q.Append("&previous=true");
         if (tail is >= 0) q.Append("&tail=").Append(tail.Value);
-        if (a.Has("follow")) q.Append("&follow=true");
+        if (follow) q.Append("&follow=true");
         return q.ToString();
     }
 
     /// <summary>The pods of a selector: one stream per pod and container, lines prefixed, written whole.</summary>
-    static int Selected(ShellContext ctx, Args a, string selector)
+    internal static int Selected(ShellContext ctx, string selector, string ns, bool follow, int? tail, string? onlyContainer,
+        Func<Troupe.Api.Objects.Pod, string, string> prefix, bool previous = false)
     {
-        var ns = Common.NamespaceOf(a);
-        var follow = a.Has("follow");
         var gate = new object();
         var started = new HashSet<string>(StringComparer.Ordinal);
         var streams = new List<Thread>();
@@ -67,14 +69,14 @@ internal static class LogsCommand
             foreach (var pod in list.Items.OfType<Troupe.Api.Objects.Pod>())
             {
                 found = true;
-                var containers = a.Get("container") is { } c ? [c] : pod.Spec.Containers.Select(x => x.Name).ToList();
+                var containers = onlyContainer is { } c ? [c] : pod.Spec.Containers.Select(x => x.Name).ToList();
                 foreach (var container in containers)
                 {
                     var key = $"{pod.Metadata.Name}/{container}";
                     lock (gate)
                         if (!started.Add(key)) continue;
-                    var output = new PrefixedWriter($"[pod/{key}] ", ctx.Out, gate);
-                    var q = Query(a, pod.Metadata.Name, container);
+                    var output = new PrefixedWriter(prefix(pod, container), ctx.Out, gate);
+                    var q = Query(ns, pod.Metadata.Name, container, previous, tail, follow);
                     void Stream()
                     {
                         var (status, error) = ctx.Client.Stream(q, output);
