@@ -243,6 +243,22 @@ public sealed class DnsServerSpec
         Assert.Equal(dns.TcpEndPoint, again.TcpEndPoint);
     }
 
+    /// <summary>A real resolver's view: busybox nslookup (it takes SERVER:PORT) asks A and AAAA and prints the addresses.</summary>
+    [SkippableFact]
+    public async Task DnsServer_must_answer_busybox_nslookup()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/busybox"), "/usr/bin/busybox missing");
+        await using var dns = Start();
+        var server = $"127.0.0.1:{dns.UdpEndPoint.Port}";
+        var known = await NetTestSupport.Run("/usr/bin/busybox", "nslookup", "web.default.svc.cluster.local", server);
+        Assert.True(known.Code == 0, known.Stdout + known.Stderr);
+        Assert.Contains("Address: 10.96.0.10", known.Stdout);
+        Assert.Contains("Address: 10.96.0.11", known.Stdout);
+        var unknown = await NetTestSupport.Run("/usr/bin/busybox", "nslookup", "nope.default.svc.cluster.local", server);
+        Assert.NotEqual(0, unknown.Code);
+        Assert.Contains("NXDOMAIN", unknown.Stdout + unknown.Stderr);
+    }
+
     [Fact]
     public void UpstreamsFromResolvConf_must_read_nameserver_lines_and_skip_garbage()
     {
