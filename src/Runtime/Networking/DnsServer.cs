@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -257,8 +256,8 @@ public sealed class DnsServer : IAsyncDisposable
             var id = (ushort)RandomNumberGenerator.GetInt32(0, 65536);
             var asked = (byte[])query.Clone();
             DnsWire.SetId(asked, id);
-            var reply = await AskUdpAsync(upstream, asked, id);
-            if (reply is not null && overTcp && DnsWire.IsTruncated(reply)) reply = await AskTcpAsync(upstream, asked, id) ?? reply;
+            var reply = await AskAsync(upstream, asked, id, overTcp: false);
+            if (reply is not null && overTcp && DnsWire.IsTruncated(reply)) reply = await AskAsync(upstream, asked, id, overTcp: true) ?? reply;
             if (reply is null) continue;
             DnsWire.SetId(reply, clientId);
             if (DnsWire.Rcode(reply) is DnsWire.ServFail or DnsWire.Refused)
@@ -271,15 +270,24 @@ public sealed class DnsServer : IAsyncDisposable
         return fallback ?? DnsWire.Error(query, DnsWire.ServFail);
     }
 
-    private async Task<byte[]?> AskUdpAsync(IPEndPoint upstream, byte[] query, ushort id)
+    /// <summary>One upstream, one try: its reply to <paramref name="id"/>, or null when it gave none in time.</summary>
+    private async Task<byte[]?> AskAsync(IPEndPoint upstream, byte[] query, ushort id, bool overTcp)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
         timeout.CancelAfter(_upstreamTimeout);
-        using var s = new Socket(upstream.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        using var s = overTcp
+            ? new Socket(upstream.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(upstream.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            // connected: the kernel passes only the upstream's datagrams to this socket
+            // for UDP too: a connected socket gets only the upstream's datagrams, never a stranger's
             await s.ConnectAsync(upstream, timeout.Token);
+            if (overTcp)
+            {
+                await s.SendAsync(DnsWire.Framed(query), SocketFlags.None, timeout.Token);
+                var framed = await DnsWire.ReadFramedAsync(s, timeout.Token);
+                return framed is not null && IsReplyTo(framed, id) ? framed : null;
+            }
             await s.SendAsync(query, SocketFlags.None, timeout.Token);
             var buffer = new byte[65535];
             while (true)
@@ -289,21 +297,6 @@ public sealed class DnsServer : IAsyncDisposable
             }
         }
         catch (Exception) when (!_cts.IsCancellationRequested) { return null; } // timed out, refused, unreachable
-    }
-
-    private async Task<byte[]?> AskTcpAsync(IPEndPoint upstream, byte[] query, ushort id)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
-        timeout.CancelAfter(_upstreamTimeout);
-        using var s = new Socket(upstream.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            await s.ConnectAsync(upstream, timeout.Token);
-            await s.SendAsync(Framed(query), SocketFlags.None, timeout.Token);
-            var reply = await ReadFramedAsync(s, timeout.Token);
-            return reply is not null && IsReplyTo(reply, id) ? reply : null;
-        }
-        catch (Exception) when (!_cts.IsCancellationRequested) { return null; }
     }
 
     private static bool IsReplyTo(ReadOnlySpan<byte> msg, ushort id) =>
@@ -342,13 +335,13 @@ public sealed class DnsServer : IAsyncDisposable
                 using (var idle = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token))
                 {
                     idle.CancelAfter(TcpIdleTimeout);
-                    query = await ReadFramedAsync(client, idle.Token);
+                    query = await DnsWire.ReadFramedAsync(client, idle.Token);
                 }
                 if (query is null) return;
                 var reply = Decide(query, ushort.MaxValue, out var forward);
                 if (forward) reply = await ForwardAsync(query, overTcp: true);
                 if (reply is null) return; // not a query: nothing sensible to say on this stream
-                await client.SendAsync(Framed(reply), SocketFlags.None, _cts.Token);
+                await client.SendAsync(DnsWire.Framed(reply), SocketFlags.None, _cts.Token);
             }
         }
         catch (Exception) { } // idle, reset or disposed
@@ -357,35 +350,6 @@ public sealed class DnsServer : IAsyncDisposable
             _connections.TryRemove(client, out _);
             client.Dispose();
         }
-    }
-
-    private static byte[] Framed(byte[] msg)
-    {
-        var framed = new byte[msg.Length + 2];
-        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)msg.Length);
-        msg.CopyTo(framed, 2);
-        return framed;
-    }
-
-    /// <summary>One 2-byte-length-prefixed message, or null at a clean end of stream.</summary>
-    private static async Task<byte[]?> ReadFramedAsync(Socket s, CancellationToken ct)
-    {
-        var prefix = new byte[2];
-        if (!await ReadExactlyAsync(s, prefix, ct)) return null;
-        var msg = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
-        return await ReadExactlyAsync(s, msg, ct) ? msg : null;
-    }
-
-    private static async Task<bool> ReadExactlyAsync(Socket s, Memory<byte> buffer, CancellationToken ct)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await s.ReceiveAsync(buffer[read..], SocketFlags.None, ct);
-            if (n == 0) return false;
-            read += n;
-        }
-        return true;
     }
 
     // ---- lifetime ----
@@ -405,7 +369,9 @@ public sealed class DnsServer : IAsyncDisposable
         _udp.Dispose();
         _tcp.Dispose();
         foreach (var c in _connections.Keys) c.Dispose();
-        try { await Task.WhenAll([_udpLoop, _tcpLoop, .. _tasks.Keys]); } catch (Exception) { }
+        // the loops first: once they are done nothing new is tracked, and what is tracked is cancelled
+        try { await Task.WhenAll(_udpLoop, _tcpLoop); } catch (Exception) { }
+        try { await Task.WhenAll(_tasks.Keys); } catch (Exception) { }
         _cts.Dispose();
     }
 

@@ -7,7 +7,7 @@ namespace Troupe.Runtime.Networking;
 
 /// <summary>
 /// INTERNAL API. The few pieces of the RFC 1035 wire format <see cref="DnsServer"/> needs: a query's header and its
-/// one question, and answers of A/AAAA records. Pure and allocation-light; every read is bounds-checked, so a
+/// one question, answers of A/AAAA records, and the 2-byte length prefix of DNS over TCP. Every read is bounds-checked, so a
 /// malformed packet gives <see cref="DnsParse.Drop"/> or <see cref="DnsParse.FormErr"/>, never an exception or a loop.
 /// </summary>
 internal static class DnsWire
@@ -160,6 +160,36 @@ internal static class DnsWire
         var flags = BinaryPrimitives.ReadUInt16BigEndian(query[2..]);
         WriteHeader(msg, Id(query), (ushort)(FlagQr | (flags & (OpcodeMask | FlagRd)) | FlagRa | rcode), 0, 0);
         return msg;
+    }
+
+    /// <summary>A message with its 2-byte length in front, as DNS over TCP sends it (RFC 1035 §4.2.2).</summary>
+    public static byte[] Framed(byte[] msg)
+    {
+        var framed = new byte[msg.Length + 2];
+        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)msg.Length);
+        msg.CopyTo(framed, 2);
+        return framed;
+    }
+
+    /// <summary>One 2-byte-length-prefixed message, or null at a clean end of stream.</summary>
+    public static async Task<byte[]?> ReadFramedAsync(Socket s, CancellationToken ct)
+    {
+        var prefix = new byte[2];
+        if (!await ReadExactlyAsync(s, prefix, ct)) return null;
+        var msg = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
+        return await ReadExactlyAsync(s, msg, ct) ? msg : null;
+    }
+
+    private static async Task<bool> ReadExactlyAsync(Socket s, Memory<byte> buffer, CancellationToken ct)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await s.ReceiveAsync(buffer[read..], SocketFlags.None, ct);
+            if (n == 0) return false;
+            read += n;
+        }
+        return true;
     }
 
     private static bool Wanted(ushort type, IPAddress a) => type switch

@@ -211,6 +211,21 @@ public sealed class DnsServerSpec
     }
 
     [Fact]
+    public async Task DnsServer_must_ask_again_over_TCP_when_the_upstream_truncates_a_TCP_clients_answer()
+    {
+        using var upstream = new FakeUpstream(truncateUdp: true);
+        await using var dns = Start([upstream.EndPoint]);
+        var viaUdp = Reply.Of(await AskUdpAsync(dns, Query(1, "example.com", A)));
+        Assert.True(viaUdp.Truncated); // relayed as it came: the client asks over TCP itself
+        Assert.Equal(0, upstream.TcpQueries);
+        var viaTcp = Reply.Of(await AskTcpAsync(dns, Query(2, "example.com", A)));
+        Assert.False(viaTcp.Truncated);
+        Assert.Equal(2, viaTcp.Id);
+        Assert.Equal([FakeUpstream.Address], viaTcp.Addresses);
+        Assert.Equal(1, upstream.TcpQueries);
+    }
+
+    [Fact]
     public async Task DnsServer_must_truncate_long_UDP_answers_and_give_them_whole_over_TCP()
     {
         await using var dns = Start();
@@ -387,17 +402,33 @@ public sealed class DnsServerSpec
         }
     }
 
-    /// <summary>An upstream resolver on loopback answering every query with one A record, 93.184.216.34.</summary>
+    /// <summary>
+    /// An upstream resolver on loopback answering every query with one A record, 93.184.216.34; with
+    /// <c>truncateUdp</c> its UDP answers have TC and no record, and it answers whole over TCP on the same port.
+    /// </summary>
     private sealed class FakeUpstream : IDisposable
     {
         public static readonly IPAddress Address = IPAddress.Parse("93.184.216.34");
         private readonly UdpClient _socket = new(Loopback0);
+        private readonly TcpListener? _tcp;
+        private readonly bool _truncateUdp;
         private readonly CancellationTokenSource _stop = new();
         public readonly ConcurrentQueue<byte[]> Queries = new();
         public int Received => Queries.Count;
+        public int TcpQueries;
         public IPEndPoint EndPoint => (IPEndPoint)_socket.Client.LocalEndPoint!;
 
-        public FakeUpstream() => _ = Task.Run(ServeAsync);
+        public FakeUpstream(bool truncateUdp = false)
+        {
+            _truncateUdp = truncateUdp;
+            if (truncateUdp)
+            {
+                _tcp = new TcpListener(EndPoint);
+                _tcp.Start();
+                _ = Task.Run(ServeTcpAsync);
+            }
+            _ = Task.Run(ServeAsync);
+        }
 
         private async Task ServeAsync()
         {
@@ -407,7 +438,35 @@ public sealed class DnsServerSpec
                 {
                     var r = await _socket.ReceiveAsync(_stop.Token);
                     Queries.Enqueue(r.Buffer);
-                    await _socket.SendAsync(Answer(r.Buffer), r.RemoteEndPoint, _stop.Token);
+                    var answer = Answer(r.Buffer);
+                    if (_truncateUdp)
+                    {
+                        answer = answer[..^16];
+                        answer[2] |= 0x02;
+                        answer[7] = 0;
+                    }
+                    await _socket.SendAsync(answer, r.RemoteEndPoint, _stop.Token);
+                }
+            }
+            catch (Exception) { } // stopped
+        }
+
+        private async Task ServeTcpAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    using var c = await _tcp!.AcceptTcpClientAsync(_stop.Token);
+                    var stream = c.GetStream();
+                    var prefix = new byte[2];
+                    await stream.ReadExactlyAsync(prefix, _stop.Token);
+                    var query = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
+                    await stream.ReadExactlyAsync(query, _stop.Token);
+                    Interlocked.Increment(ref TcpQueries);
+                    var answer = Answer(query);
+                    await stream.WriteAsync(new byte[] { (byte)(answer.Length >> 8), (byte)answer.Length }, _stop.Token);
+                    await stream.WriteAsync(answer, _stop.Token);
                 }
             }
             catch (Exception) { } // stopped
@@ -431,6 +490,7 @@ public sealed class DnsServerSpec
         public void Dispose()
         {
             _stop.Cancel();
+            _tcp?.Stop();
             _socket.Dispose();
         }
     }
