@@ -118,6 +118,31 @@ public static class Program
                     Ports = new Troupe.Runtime.Networking.PortPublisher(),
                 };
             }
+            // Service and Compose names for pods: a DNS server on the pod bridge's gateway, the pods' nameserver
+            Troupe.Actors.Services.ServiceNames? serviceNames = null;
+            if (nodeSettings.Network is { } net)
+            {
+                try
+                {
+                    await net.Bridge.EnsureAsync();
+                    var names = new Troupe.Actors.Services.ServiceNames();
+                    var upstreams = File.Exists("/etc/resolv.conf")
+                        ? Troupe.Runtime.Networking.DnsServer.UpstreamsFromResolvConf(await File.ReadAllTextAsync("/etc/resolv.conf")) : [];
+                    var dns = Troupe.Runtime.Networking.DnsServer.Start(new System.Net.IPEndPoint(net.Bridge.Gateway, 53), names.Lookup, upstreams,
+                        Troupe.Actors.Services.ServiceNames.Zone);
+                    CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "dns", async () =>
+                    {
+                        await dns.DisposeAsync();
+                        return Akka.Done.Instance;
+                    });
+                    serviceNames = names;
+                    nodeSettings = nodeSettings with { Dns = true };
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Console.Error.WriteLine($"warning: no DNS server for pods (they keep the host's resolvers): {e.Message}");
+                }
+            }
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);
             // every worker balances every Service's connections (its ClusterIPs on the pod bridge when there is one)
             var podNetwork = nodeSettings.Network;
@@ -126,7 +151,7 @@ public static class Program
                 await podNetwork.Bridge.EnsureAsync();
                 return podNetwork.Bridge.Name;
             });
-            system.ActorOf(Troupe.Actors.Services.ServiceProxy.Props(catalog, balancer, nodeName, settings.ServiceSyncInterval), ActorNames.ServiceProxy);
+            system.ActorOf(Troupe.Actors.Services.ServiceProxy.Props(catalog, balancer, nodeName, settings.ServiceSyncInterval, serviceNames), ActorNames.ServiceProxy);
         }
         images ??= new ImageStore(Path.Combine(home, "images"));
         // RUN steps run in runc containers: a node without runc (or not root) still builds Dockerfiles without RUN

@@ -27,6 +27,8 @@ public sealed record NodeSettings(
     /// namespace on the bridge and its ports proxied from the host.
     /// </summary>
     public Troupe.Runtime.Networking.PodNetwork? Network { get; init; }
+    /// <summary>A DNS server answers Service names on the bridge's gateway: pods get it as their nameserver.</summary>
+    public bool Dns { get; init; }
 
     public Troupe.Runtime.Networking.PortPublisher? Ports { get; init; }
 

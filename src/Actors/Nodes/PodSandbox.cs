@@ -340,7 +340,12 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
         {
             if (_networkError is not null) throw new ContainerStartException(_networkError, 125);
             launch = ContainerLaunchBuilder.Build(_pod, t.Spec, m.Image, _settings, _ownerKey, t.Attempt, m.Inputs);
-            if (_network is not null) launch = launch with { NetworkNamespacePath = _network.NetnsPath };
+            if (_network is not null)
+                launch = launch with
+                {
+                    NetworkNamespacePath = _network.NetnsPath,
+                    ResolvConf = _settings.Dns ? Troupe.Runtime.Networking.DnsServer.PodResolvConf(_network.Gateway, Namespace, Troupe.Actors.Services.ServiceNames.Zone) : null,
+                };
             Directory.CreateDirectory(Path.GetDirectoryName(launch.LogPath)!);
         }
         catch (Exception ex) when (ex is ContainerStartException or ArgumentException or FormatException or IOException)

@@ -28,6 +28,7 @@ public sealed class ServiceProxy : ReceiveActor, IWithTimers
 
     readonly IActorRef _catalog;
     readonly ServiceBalancer _balancer;
+    readonly ServiceNames? _names;
     readonly string _nodeName;
     readonly TimeSpan _interval;
     readonly ILoggingAdapter _log = Context.GetLogger();
@@ -37,11 +38,13 @@ public sealed class ServiceProxy : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef catalog, ServiceBalancer balancer, string nodeName, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new ServiceProxy(catalog, balancer, nodeName, interval));
+    /// <summary><paramref name="names"/>: kept in step too, for the node's DNS server (null: none runs).</summary>
+    public static Props Props(IActorRef catalog, ServiceBalancer balancer, string nodeName, TimeSpan interval, ServiceNames? names = null) =>
+        Akka.Actor.Props.Create(() => new ServiceProxy(catalog, balancer, nodeName, interval, names));
 
-    public ServiceProxy(IActorRef catalog, ServiceBalancer balancer, string nodeName, TimeSpan interval)
+    public ServiceProxy(IActorRef catalog, ServiceBalancer balancer, string nodeName, TimeSpan interval, ServiceNames? names = null)
     {
+        _names = names;
         _catalog = catalog;
         _balancer = balancer;
         _nodeName = nodeName;
@@ -86,6 +89,7 @@ public sealed class ServiceProxy : ReceiveActor, IWithTimers
         var catalog = _catalog;
         var balancer = _balancer;
         var seen = _seenVersion;
+        var names = _names;
         async Task<object> Sync()
         {
             var services = await catalog.Ask<ITroupeMessage>(new GetObjects("Service", AllNamespaces: true), TimeSpan.FromSeconds(5));
@@ -95,6 +99,14 @@ public sealed class ServiceProxy : ReceiveActor, IWithTimers
             var byName = (endpoints as ObjectList)?.Items.OfType<Endpoints>()
                 .ToDictionary(e => (e.Metadata.Namespace, e.Metadata.Name)) ?? [];
             var wanted = Wanted(list.Items.OfType<Service>(), byName);
+            if (names is not null)
+            {
+                // headless Services resolve to their ready pods
+                var pods = list.Items.OfType<Service>().Any(s => s.Spec.ClusterIP == "None")
+                    && await catalog.Ask<ITroupeMessage>(new GetObjects("Pod", AllNamespaces: true), TimeSpan.FromSeconds(5)) is ObjectList pl
+                    ? pl.Items.OfType<Pod>().ToList() : [];
+                names.Set(list.Items.OfType<Service>(), pods);
+            }
             var errors = await balancer.ApplyAsync(wanted);
             // a port that could not be listened on is tried again on the next change, not on every tick
             return new Applied(list.ResourceVersion, errors);

@@ -102,6 +102,8 @@ public sealed record ContainerLaunch
     public string? CgroupPath { get; init; }
     /// <summary>Join this network namespace (a bind-mounted nsfs path, e.g. <c>$TROUPE_HOME/netns/UID</c> from <c>Networking.PodNetwork</c>); null: a new, empty one.</summary>
     public string? NetworkNamespacePath { get; init; }
+    /// <summary>The container's <c>/etc/resolv.conf</c>; null: the host's resolvers (loopback ones left out).</summary>
+    public string? ResolvConf { get; init; }
     /// <summary>Keep the main process's stdin open for <see cref="IContainerDriver.AttachAsync"/> (else it reads /dev/null).</summary>
     public bool Stdin { get; init; }
     /// <summary>Close that stdin when the first attached input ends (<c>docker run -i</c>).</summary>

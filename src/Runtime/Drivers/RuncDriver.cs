@@ -137,7 +137,7 @@ public sealed class RuncDriver : IContainerDriver, IDisposable
             Path.Combine(bundle, "resolv.conf"), launch.Init ? _initBinary : null);
         await File.WriteAllTextAsync(files.Hosts, BundleWriter.HostsFile(hostname), ct);
         await File.WriteAllTextAsync(files.Hostname, hostname + "\n", ct);
-        await File.WriteAllTextAsync(files.ResolvConf, ResolvConf(), ct);
+        await File.WriteAllTextAsync(files.ResolvConf, launch.ResolvConf ?? ResolvConf(), ct);
         await File.WriteAllBytesAsync(Path.Combine(bundle, "labels.json"), BundleWriter.LabelsJson(launch.Labels), ct);
         await File.WriteAllBytesAsync(Path.Combine(bundle, "config.json"), BundleWriter.ConfigJson(launch, files), ct);
         if (launch.CgroupPath is { Length: > 0 } cg) await File.WriteAllTextAsync(Path.Combine(bundle, "cgroup"), cg, ct);

@@ -97,9 +97,9 @@ public sealed class ComposeCommandSpec : IDisposable
         var r = Compose(dir, null, "config");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("no configuration file provided", r.ErrorLine);
-        var up = Compose(Project("services: {web: {image: a}}\n"), null, "up", "-d");
-        Assert.Equal(1, up.ExitCode);
-        Assert.Contains("compose up\" is not implemented yet", up.ErrorLine);
+        var restart = Compose(Project("services: {web: {image: a}}\n"), null, "restart");
+        Assert.Equal(1, restart.ExitCode);
+        Assert.Contains("compose restart\" is not implemented yet", restart.ErrorLine);
         Assert.Equal(2, Compose(dir, null, "frobnicate").ExitCode);
     }
 
