@@ -9,7 +9,8 @@
 # threads, SECONDS_PER_RUN seconds each):
 #   requests per second and p50/p99 latency of GET /index.html through the Service load balancer
 #   (localhost:PORT of a LoadBalancer Service over 3 replicas of config/examples/web) next to the same GET sent
-#   straight to one pod's address; the ratio LB/direct.
+#   straight to one pod's address; then the Service with that one pod alone behind it (the balancer's own cost); the
+#   ratios LB/direct. Each pod is limited to 250m CPU, as the example says.
 #   rollout time of REPLICAS replicas (set image, maxSurge 25%, maxUnavailable 25%) until `rollout status` exits 0,
 #   and the same with maxSurge 100% (all new pods at once).
 set -euo pipefail
@@ -77,6 +78,13 @@ log "load through the Service (127.0.0.1:$PORT), $CLIENTS clients, ${SECONDS_PER
 read -r lb_rps lb_p50 lb_p99 lb_err < <(python3 "$WORK/load.py" 127.0.0.1 "$PORT" "$SECONDS_PER_RUN" "$CLIENTS")
 log "load straight to one pod ($pod_ip:5000)"
 read -r direct_rps direct_p50 direct_p99 direct_err < <(python3 "$WORK/load.py" "$pod_ip" 5000 "$SECONDS_PER_RUN" "$CLIENTS")
+# the balancer's own cost: the same pod alone behind it
+"$TROUPE" scale deployment web --replicas 1 >/dev/null
+for _ in $(seq 1 100); do [ "$("$TROUPE" get ep web -o json | jq '[.subsets[]?.addresses[]?] | length')" = 1 ] && break; sleep 0.2; done
+pod_ip=$("$TROUPE" get ep web -o json | jq -r '.subsets[0].addresses[0].ip')
+log "load through the Service with 1 replica, then straight to it ($pod_ip)"
+read -r lb1_rps lb1_p50 lb1_p99 lb1_err < <(python3 "$WORK/load.py" 127.0.0.1 "$PORT" "$SECONDS_PER_RUN" "$CLIENTS")
+read -r d1_rps d1_p50 d1_p99 d1_err < <(python3 "$WORK/load.py" "$pod_ip" 5000 "$SECONDS_PER_RUN" "$CLIENTS")
 "$TROUPE" delete -f "$WORK/service.yaml" >/dev/null
 "$TROUPE" delete deployment web >/dev/null
 
@@ -122,5 +130,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf 
 printf '\n%-58s %10s %10s %10s %8s\n' "figure ($CLIENTS clients, ${SECONDS_PER_RUN}s, new connection per request)" "req/s" "p50 ms" "p99 ms" "errors"
 printf '%-58s %10s %10s %10s %8s\n' "through the Service load balancer (3 replicas)" "$lb_rps" "$lb_p50" "$lb_p99" "$lb_err"
 printf '%-58s %10s %10s %10s %8s\n' "straight to one pod" "$direct_rps" "$direct_p50" "$direct_p99" "$direct_err"
-printf 'ratio LB/direct: throughput %s, p99 %s\n' "$(ratio "$lb_rps" "$direct_rps")" "$(ratio "$lb_p99" "$direct_p99")"
+printf '%-58s %10s %10s %10s %8s\n' "through the Service load balancer (1 replica)" "$lb1_rps" "$lb1_p50" "$lb1_p99" "$lb1_err"
+printf '%-58s %10s %10s %10s %8s\n' "straight to that pod" "$d1_rps" "$d1_p50" "$d1_p99" "$d1_err"
+printf 'ratio LB/direct, 3 replicas vs one pod: throughput %s, p99 %s\n' "$(ratio "$lb_rps" "$direct_rps")" "$(ratio "$lb_p99" "$direct_p99")"
+printf 'ratio LB/direct, the same single pod: throughput %s, p99 %s\n' "$(ratio "$lb1_rps" "$d1_rps")" "$(ratio "$lb1_p99" "$d1_p99")"
 printf '\nrollout of %s replicas (set image until rollout status exits 0): maxSurge 25%% %s ms, maxSurge 100%% %s ms\n' "$REPLICAS" "$roll_25" "$roll_100"
