@@ -227,4 +227,27 @@ public sealed class NodeCommandsSpec : IDisposable
         Assert.Equal(0, r.ExitCode);
         Assert.Equal($"Troupe node already running (pid {Environment.ProcessId})\n", r.Stdout);
     }
+
+    [Fact]
+    public void Get_watch_must_print_the_list_then_a_row_per_change_until_the_node_goes_away()
+    {
+        var a = Fixtures.Pod(Fixtures.RunningPod);
+        Pod Version(Pod p, string name, string rv) => p with { Metadata = p.Metadata with { Name = name, ResourceVersion = rv } };
+        var calls = 0;
+        _node.Handler = m => m is GetObjects { Kind: "Pod" }
+            ? Interlocked.Increment(ref calls) switch
+            {
+                <= 2 => new ObjectList([Version(a, "web-a", "1")], 1),
+                _ => new ObjectList([Version(a, "web-a", "2"), Version(a, "web-b", "3")], 3),
+            }
+            : CommandRejected.Invalid("?");
+        var run = Task.Run(() => Run("get", "pods", "-w"));
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref calls) >= 5, TimeSpan.FromSeconds(10)), "the watch did not poll");
+        _node.Dispose();
+        Assert.True(run.Wait(TimeSpan.FromSeconds(10)), "the watch did not end when the node went away");
+        var lines = run.Result.Stdout.TrimEnd().Split('\n');
+        Assert.Matches(@"^NAME\s+READY", lines[0]);
+        Assert.Equal(["web-a", "web-a", "web-b"], lines.Skip(1).Select(l => l.Split(' ')[0]));
+        Assert.NotEqual(0, run.Result.ExitCode);
+    }
 }
