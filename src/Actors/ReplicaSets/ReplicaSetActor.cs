@@ -16,8 +16,10 @@ namespace Troupe.Actors.ReplicaSets;
 /// the same difference. A pod that is only restarting its container is not lost: the PodActor watches the pod's
 /// sandbox, not its containers.
 /// </summary>
-public sealed class ReplicaSetActor : ReceiveActor
+public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
 {
+    public ITimerScheduler Timers { get; set; } = null!;
+
     #region Protocol
     /// <summary>Deployment → ReplicaSet: the wanted replicas, template and the pods persisted for this revision.</summary>
     public sealed record SetTarget(int Replicas, PodTemplateSpec Template, ObjectMeta Owner, long Revision, long Epoch,
@@ -101,7 +103,7 @@ public sealed class ReplicaSetActor : ReceiveActor
                 p.Ready = m.Ready;
                 // available only minReadySeconds after ready: look again then
                 if (m.Ready && _target is { MinReadySeconds: > 0 } t)
-                    Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(t.MinReadySeconds) + TimeSpan.FromMilliseconds(10), Self, Recount.Instance, Self);
+                    Timers.StartSingleTimer("available-" + m.Name, Recount.Instance, TimeSpan.FromSeconds(t.MinReadySeconds) + TimeSpan.FromMilliseconds(10));
             }
             Publish();
         });

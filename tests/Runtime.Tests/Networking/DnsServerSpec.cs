@@ -412,7 +412,7 @@ public sealed class DnsServerSpec
     private sealed class FakeUpstream : IDisposable
     {
         public static readonly IPAddress Address = IPAddress.Parse("93.184.216.34");
-        private readonly UdpClient _socket = new(Loopback0);
+        private UdpClient _socket = new(Loopback0);
         private readonly TcpListener? _tcp;
         private readonly bool _truncateUdp;
         private readonly CancellationTokenSource _stop = new();
@@ -426,8 +426,22 @@ public sealed class DnsServerSpec
             _truncateUdp = truncateUdp;
             if (truncateUdp)
             {
-                _tcp = new TcpListener(EndPoint);
-                _tcp.Start();
+                // TCP on the UDP socket's port: another test may hold that TCP port, so take another pair then
+                for (var attempt = 0; ; attempt++)
+                {
+                    var tcp = new TcpListener(EndPoint);
+                    try
+                    {
+                        tcp.Start();
+                        _tcp = tcp;
+                        break;
+                    }
+                    catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 20)
+                    {
+                        _socket.Dispose();
+                        _socket = new UdpClient(Loopback0);
+                    }
+                }
                 _ = Task.Run(ServeTcpAsync);
             }
             _ = Task.Run(ServeAsync);
