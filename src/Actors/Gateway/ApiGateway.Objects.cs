@@ -26,7 +26,14 @@ public sealed partial class ApiGateway
         {
             if (applied.Contains(ns)) continue;
             if (!existing.TryGetValue(ns, out var n))
-                problems.Add($"namespaces \"{ns}\" not found");
+            {
+                // a namespace used before Namespaces were objects (-n alone made it): it exists while it holds something
+                var used = false;
+                foreach (var kind in (string[])["Deployment", "Service", "Pod"])
+                    if (!used && await _catalog.Ask<ITroupeMessage>(new GetObjects(kind, ns), _settings.AskTimeout) is ObjectList { Items.Length: > 0 })
+                        used = true;
+                if (!used) problems.Add($"namespaces \"{ns}\" not found");
+            }
             else if (n.Status?.Phase == "Terminating")
                 problems.Add($"namespace {ns} is being terminated: unable to create new content in it");
         }

@@ -316,11 +316,13 @@ public sealed class PodSandbox : ReceiveActor, IWithTimers, IWithStash
     {
         var image = PrepareImage(reference);
         var wanted = PodInputs.ConfigMapsOf(_pod);
+        // read on the actor's thread, before the first await
+        var (podIp, hostIp, ns, catalog) = (_network?.IP.ToString(), _settings.HostIP, Namespace, _catalog);
         var configMaps = new Dictionary<string, ConfigMap>(StringComparer.Ordinal);
-        if (!wanted.IsEmpty && await _catalog.Ask<ITroupeMessage>(new GetObjects("ConfigMap", Namespace), TimeSpan.FromSeconds(5)) is ObjectList list)
+        if (!wanted.IsEmpty && await catalog.Ask<ITroupeMessage>(new GetObjects("ConfigMap", ns), TimeSpan.FromSeconds(5)) is ObjectList list)
             foreach (var cm in list.Items.OfType<ConfigMap>().Where(c => wanted.Contains(c.Metadata.Name)))
                 configMaps[cm.Metadata.Name] = cm;
-        return (await image, new PodInputs(configMaps, _network?.IP.ToString(), _settings.HostIP));
+        return (await image, new PodInputs(configMaps, podIp, hostIp));
     }
 
     private Task<PodImage> PrepareImage(string reference)

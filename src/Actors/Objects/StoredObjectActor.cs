@@ -51,6 +51,8 @@ public sealed class StoredObjectActor : ReceivePersistentActor
     void OnApply(ApplyStoredObject cmd)
     {
         var incoming = ProtocolJson.DeserializeObject(cmd.ObjectJson);
+        // a Namespace is Active: compared with that, so applying the same one again is "unchanged"
+        if (incoming is Namespace applied) incoming = applied with { Status = new NamespaceStatus() };
         string action;
         KubeObject next;
         if (_object is { } existing)
@@ -77,7 +79,6 @@ public sealed class StoredObjectActor : ReceivePersistentActor
             next = WithMeta(incoming, incoming.Metadata with { Uid = Guid.NewGuid().ToString(), CreationTimestamp = DateTimeOffset.UtcNow, Generation = 0, ResourceVersion = null });
             action = "created";
         }
-        if (next is Namespace ns) next = ns with { Status = new NamespaceStatus() };
         var replyTo = Sender;
         Persist(new ObjectStored(ProtocolJson.Serialize(next), DateTimeOffset.UtcNow), _ =>
         {

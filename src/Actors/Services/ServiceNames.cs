@@ -7,8 +7,7 @@ namespace Troupe.Actors.Services;
 
 /// <summary>
 /// The names the node's <see cref="Troupe.Runtime.Networking.DnsServer"/> answers: each Service as
-/// <c>NAME.NAMESPACE.svc.cluster.local</c> (and <c>NAME.NAMESPACE</c>, <c>NAME.NAMESPACE.svc</c>; <c>NAME</c> alone for
-/// the default namespace) → its ClusterIP, or for a headless one (<c>clusterIP: None</c>) its ready pods' IPs. So
+/// <c>NAME.NAMESPACE.svc.cluster.local</c> → its ClusterIP, or for a headless one (<c>clusterIP: None</c>) its ready pods' IPs. So
 /// pods, whose resolv.conf searches <c>NAMESPACE.svc.cluster.local</c>, reach a Service — and a Compose service —
 /// by its name. Swapped whole by <see cref="ServiceProxy"/> as Services and pods change; read from any thread.
 /// </summary>
@@ -40,10 +39,9 @@ public sealed class ServiceNames
             else continue;
             var n = svc.Metadata.Name.ToLowerInvariant();
             var ns = svc.Metadata.Namespace.ToLowerInvariant();
+            // only the full name: the pod's search list makes NAME and NAME.NS into it, and a Service may not
+            // shadow a name outside cluster.local (a Service "google" in namespace "com")
             names[$"{n}.{ns}.svc.{Zone}"] = addresses;
-            names[$"{n}.{ns}.svc"] = addresses;
-            names[$"{n}.{ns}"] = addresses;
-            if (ns == Namespace.Default) names.TryAdd(n, addresses);
         }
         _names = names;
     }

@@ -66,6 +66,10 @@ internal static class ComposeVerbs
             if (code != 0) throw ShellException.User($"failed to build service \"{plan.Service}\"");
         }
 
+        // the whole project checked by the node first (images, ports, names): a refused service applies nothing
+        var everything = plans.SelectMany(p => p.Services.Cast<KubeObject>().Append(p.Workload)).ToImmutableArray();
+        Common.Expect<ObjectsApplied>(ctx.Client.Send(new ApplyObjects(everything, DryRun: true)));
+
         foreach (var plan in plans)
         {
             foreach (var (dep, condition) in plan.Step.WaitFor)

@@ -63,8 +63,11 @@ internal static class LogsCommand
         var streams = new List<Thread>();
         var failures = new List<string>();
         var found = false;
+        Exception? lost = null;
         while (true)
         {
+            lock (gate)
+                if (lost is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(lost);
             var list = Common.Expect<Troupe.Api.Protocol.ObjectList>(ctx.Client.Send(new Troupe.Api.Protocol.GetObjects("Pod", ns, LabelSelector: selector)));
             foreach (var pod in list.Items.OfType<Troupe.Api.Objects.Pod>())
             {
@@ -79,7 +82,15 @@ internal static class LogsCommand
                     var q = Query(ns, pod.Metadata.Name, container, previous, tail, follow);
                     void Stream()
                     {
-                        var (status, error) = ctx.Client.Stream(q, output);
+                        int status;
+                        string? error;
+                        try { (status, error) = ctx.Client.Stream(q, output); }
+                        catch (Exception e) when (follow)
+                        {
+                            // the node went away: the main loop's next look says so with the contract's exit code
+                            lock (gate) lost = e;
+                            return;
+                        }
                         output.Flush();
                         if (status == 200) return;
                         lock (gate)
