@@ -77,8 +77,9 @@ public sealed class BadInputSpec(NodeFixture node, ITestOutputHelper output) : I
             var messages = string.Join(" ", c.WaitingMessage, c.TerminatedMessage, c.LastMessage);
             Assert.True(c.ExitCode is 127 or 128 || c.LastExitCode is 127 or 128 || messages.Contains("/no/such/command"),
                 $"nothing says why: {c}");
-            var table = cli.Expect(0, "get", "pods").Stdout;
-            Assert.Matches($@"(?m)^{pods[0].Name}\s+0/1\s+(RunContainerError|StartError|CreateContainerError|ContainerCannotRun|CrashLoopBackOff)\s", table);
+            // the table says so too (looked at until it does: between two attempts the pod is ContainerCreating)
+            var row = new System.Text.RegularExpressions.Regex($@"(?m)^{pods[0].Name}\s+0/1\s+(RunContainerError|StartError|CreateContainerError|ContainerCannotRun|CrashLoopBackOff)\s");
+            Eventually.Until("get pods to show the reason", TimeSpan.FromSeconds(30), () => cli.Expect(0, "get", "pods").Stdout, row.IsMatch, t => t);
         }
         finally
         {
