@@ -15,6 +15,10 @@ namespace Troupe.Actors.Catalog;
 /// Rebuilt on start by the owners re-announcing themselves as they recover (Deployments from the journal,
 /// pods from the NodeAgent's adoption).
 /// Answers <see cref="GetObjects"/> with <see cref="ObjectList"/> or <see cref="CommandRejected"/>.
+/// Every member has one, and they replicate: an update told to this Catalog by an actor of this member is published
+/// on the <see cref="CatalogTopic.Name"/> topic (<see cref="CatalogReplica"/>) for the others; a Catalog that starts
+/// asks the others for what originated with them (<see cref="CatalogHello"/>); when a member leaves the cluster,
+/// the objects that originated there are dropped (their owners announce them again from wherever they recover).
 /// </summary>
 public sealed class CatalogActor : ReceiveActor
 {
@@ -22,6 +26,10 @@ public sealed class CatalogActor : ReceiveActor
     readonly Dictionary<(string Kind, string Ns, string Name), KubeObject> _objects = new();
     readonly LinkedList<Event> _events = new();
     readonly Dictionary<string, LinkedListNode<Event>> _eventsByKey = new();
+    /// <summary>Where each object's latest update came from (a member's address).</summary>
+    readonly Dictionary<(string Kind, string Ns, string Name), string> _origins = new();
+    IActorRef _mediator = ActorRefs.Nobody;
+    string _self = "";
     long _version;
 
     public static Props Props(ActorsSettings settings) => Akka.Actor.Props.Create(() => new CatalogActor(settings));
@@ -29,21 +37,87 @@ public sealed class CatalogActor : ReceiveActor
     public CatalogActor(ActorsSettings settings)
     {
         _settings = settings;
-        Receive<ObjectObserved>(m => Upsert(m.Object));
-        Receive<ObjectForgotten>(m => Forget(m));
-        Receive<EventRecorded>(m => Record(m.Event));
+        Receive<ObjectObserved>(m =>
+        {
+            Upsert(m.Object, _self);
+            Replicate(new CatalogReplica(_self, m.Object, null, null));
+        });
+        Receive<ObjectForgotten>(m =>
+        {
+            Forget(m);
+            Replicate(new CatalogReplica(_self, null, m, null));
+        });
+        Receive<EventRecorded>(m =>
+        {
+            Record(m.Event);
+            Replicate(new CatalogReplica(_self, null, null, m.Event));
+        });
+        Receive<CatalogReplica>(m =>
+        {
+            if (m.Origin == _self) return;
+            if (m.Observed is { } o) Upsert(o, m.Origin);
+            else if (m.Forgotten is { } f) Forget(f);
+            else if (m.Recorded is { } e) Record(e);
+        });
+        Receive<CatalogHello>(m =>
+        {
+            if (m.Origin == _self) return;
+            var mine = _objects.Where(kv => _origins.GetValueOrDefault(kv.Key) == _self).Select(kv => kv.Value).ToImmutableArray();
+            m.Catalog.Tell(new CatalogSnapshot(_self, mine));
+        });
+        Receive<CatalogSnapshot>(m =>
+        {
+            foreach (var o in m.Objects)
+            {
+                var key = (o.Kind, o.Metadata.Namespace, o.Metadata.Name);
+                // what this Catalog heard since it started is newer than a snapshot
+                if (!_objects.ContainsKey(key)) Upsert(o, m.Origin);
+            }
+        });
+        Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(m => DropOrigin(m.Member.Address.ToString()));
+        Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
         Receive<GetObjects>(m => Sender.Tell(Query(m)));
-        Receive<SubscribeAck>(_ => { });
+        Receive<SubscribeAck>(_ => Replicate(new CatalogHello(_self, Self)));
     }
 
     protected override void PreStart()
     {
-        try { DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(CatalogTopic.Name, Self)); }
+        if (!Context.System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal)) return;
+        try
+        {
+            var cluster = Akka.Cluster.Cluster.Get(Context.System);
+            _self = cluster.SelfAddress.ToString();
+            cluster.Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+            _mediator = DistributedPubSub.Get(Context.System).Mediator;
+            _mediator.Tell(new Subscribe(CatalogTopic.Name, Self));
+        }
         catch (Exception e) { Context.GetLogger().Warning("catalog runs without pub-sub: {0}", e.Message); }
     }
 
-    void Upsert(KubeObject o)
+    void Replicate(object message)
     {
+        if (!_mediator.IsNobody()) _mediator.Tell(new Publish(CatalogTopic.Name, message));
+    }
+
+    void DropOrigin(string address)
+    {
+        var gone = _origins.Where(kv => kv.Value == address).Select(kv => kv.Key).ToList();
+        foreach (var key in gone)
+        {
+            _objects.Remove(key);
+            _origins.Remove(key);
+        }
+        if (gone.Count > 0)
+        {
+            _version++;
+            Context.GetLogger().Info("catalog: member {0} left; dropped the {1} objects it reported", address, gone.Count);
+        }
+    }
+
+    void Upsert(KubeObject o, string origin)
+    {
+        _origins[(o.Kind, o.Metadata.Namespace, o.Metadata.Name)] = origin;
         _version++;
         var meta = o.Metadata with { ResourceVersion = _version.ToString() };
         _objects[(o.Kind, o.Metadata.Namespace, o.Metadata.Name)] = o switch
@@ -65,6 +139,7 @@ public sealed class CatalogActor : ReceiveActor
         if (_objects.TryGetValue(key, out var o) && (m.Uid is null || o.Metadata.Uid == m.Uid))
         {
             _objects.Remove(key);
+            _origins.Remove(key);
             _version++;
         }
     }

@@ -26,8 +26,17 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         public static readonly CheckProgress Instance = new();
     }
 
+    /// <summary>The Scheduler's answer to a CreatePods, back in the actor.</summary>
+    sealed record Placed(ReplicaSetActor.CreatePods Command, IActorRef ReplicaSet, ImmutableArray<string> Uids,
+        Scheduling.PodsScheduled Result) : INoSerializationVerificationNeeded;
+
+    /// <summary>The Scheduler's answer for one pod that had no node.</summary>
+    sealed record Rebound(string Name, IActorRef ReplicaSet, Scheduling.PodsScheduled Result) : INoSerializationVerificationNeeded;
+
     public ITimerScheduler Timers { get; set; } = null!;
 
+    readonly IActorRef? _scheduler;
+    readonly HashSet<string> _binding = new(StringComparer.Ordinal);
     readonly string _id;
     readonly ActorsSettings _settings;
     readonly string _nodeName;
@@ -43,14 +52,16 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     public override string PersistenceId { get; }
 
     /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
-    public static Props Props(string entityId, ActorsSettings settings, string nodeName, IActorRef catalog) =>
+    /// <param name="scheduler">Places the pods (the Scheduler singleton's proxy); null places every pod on <paramref name="nodeName"/>.</param>
+    public static Props Props(string entityId, ActorsSettings settings, string nodeName, IActorRef catalog, IActorRef? scheduler = null) =>
         BackoffSupervisor.Props(Backoff.OnStop(
-                Akka.Actor.Props.Create(() => new DeploymentActor(entityId, settings, nodeName, catalog)),
+                Akka.Actor.Props.Create(() => new DeploymentActor(entityId, settings, nodeName, catalog, scheduler)),
                 "d", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2)
             .WithFinalStopMessage(m => m is StopDeploymentEntity));
 
-    public DeploymentActor(string id, ActorsSettings settings, string nodeName, IActorRef catalog)
+    public DeploymentActor(string id, ActorsSettings settings, string nodeName, IActorRef catalog, IActorRef? scheduler = null)
     {
+        _scheduler = scheduler;
         _id = id;
         _settings = settings;
         _nodeName = nodeName;
@@ -64,6 +75,9 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Command<ScaleDeploymentTo>(OnScale);
         Command<DeleteDeployment>(OnDelete);
         Command<ReplicaSetActor.CreatePods>(OnCreatePods);
+        Command<Placed>(OnPlaced);
+        Command<ReplicaSetActor.BindPod>(OnBindPod);
+        Command<Rebound>(OnRebound);
         Command<ReplicaSetActor.DeletePods>(OnDeletePods);
         Command<ReplicaSetActor.ReplicaSetCountsChanged>(OnCounts);
         Command<Terminated>(OnChildTerminated);
@@ -186,16 +200,91 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     void OnCreatePods(ReplicaSetActor.CreatePods cmd)
     {
         if (!_state.Exists) return;
-        var now = DateTimeOffset.UtcNow;
-        var events = Enumerable.Range(0, cmd.Count)
-            .Select(_ => new PodCreated(cmd.TemplateHash, PodName(cmd.TemplateHash), Guid.NewGuid().ToString(), _nodeName, _state.Epoch, now))
-            .ToList();
+        var uids = Enumerable.Range(0, cmd.Count).Select(_ => Guid.NewGuid().ToString()).ToImmutableArray();
         var rs = Sender;
+        if (_scheduler is null)
+        {
+            OnPlaced(new Placed(cmd, rs, uids, new Scheduling.PodsScheduled([.. uids.Select(_ => _nodeName)], null)));
+            return;
+        }
+        // the Scheduler decides the nodes before the pods are persisted: a pod's node is part of its identity
+        AskScheduler(cmd.TemplateHash, uids).PipeTo(Self, success: r => new Placed(cmd, rs, uids, r));
+    }
+
+    Task<Scheduling.PodsScheduled> AskScheduler(string hash, ImmutableArray<string> uids)
+    {
+        var spec = (_state.Templates.TryGetValue(hash, out var t) ? t : _state.Object!.Spec.Template).Spec;
+        var (cpu, mem) = Scheduling.Placement.Requests(spec);
+        var ask = new Scheduling.SchedulePods(_id, cpu, mem, spec.NodeSelector,
+            spec.Tolerations.IsDefault ? [] : spec.Tolerations, uids);
+        return _scheduler!.Ask<Scheduling.PodsScheduled>(ask, _settings.SchedulerTimeout).ContinueWith(task =>
+            task.IsCompletedSuccessfully ? task.Result
+                : new Scheduling.PodsScheduled([], "the scheduler did not answer (no control node has it running yet)"));
+    }
+
+    void OnPlaced(Placed m)
+    {
+        var cmd = m.Command;
+        if (!_state.Exists)
+        {
+            m.ReplicaSet.Tell(new ReplicaSetActor.PodsCreated([], _state.Epoch));
+            return;
+        }
+        var now = DateTimeOffset.UtcNow;
+        var nodes = m.Result.Nodes;
+        // pods that fit nowhere are persisted unbound (Pending) and bound later, as Kubernetes does
+        var events = m.Uids.Select((uid, i) =>
+                new PodCreated(cmd.TemplateHash, PodName(cmd.TemplateHash), uid, i < nodes.Length ? nodes[i] : "", _state.Epoch, now))
+            .ToList();
+        var rs = m.ReplicaSet;
         PersistAll(events, e => _state = _state.Apply(e));
-        DeferAsync(events, evs => rs.Tell(new ReplicaSetActor.PodsCreated(
-            evs.Select(p => new PodRecord(p.TemplateHash, p.Name, p.Uid, p.NodeName, p.Epoch, p.At)).ToImmutableArray(), _state.Epoch)));
+        DeferAsync(events, evs =>
+        {
+            rs.Tell(new ReplicaSetActor.PodsCreated(
+                evs.Select(p => new PodRecord(p.TemplateHash, p.Name, p.Uid, p.NodeName, p.Epoch, p.At)).ToImmutableArray(), _state.Epoch));
+            if (m.Result.Reason is { } why)
+                foreach (var p in evs.Where(p => p.NodeName.Length == 0))
+                    rs.Tell(new ReplicaSetActor.PodBinding(p.Name, null, why));
+        });
         foreach (var p in events)
+        {
             RecordEvent("ReplicaSet", $"{Name}-{cmd.TemplateHash}", "SuccessfulCreate", $"Created pod: {p.Name}");
+            if (p.NodeName.Length > 0)
+                RecordEvent("Pod", p.Name, "Scheduled", $"Successfully assigned {Namespace}/{p.Name} to {p.NodeName}", p.Uid);
+            else
+                RecordEvent("Pod", p.Name, "FailedScheduling", m.Result.Reason ?? "no node can take the pod", p.Uid, warning: true);
+        }
+    }
+
+    void OnBindPod(ReplicaSetActor.BindPod m)
+    {
+        if (!_state.Exists || !_state.Pods.TryGetValue(m.Name, out var pod) || pod.NodeName.Length > 0) return;
+        if (!_binding.Add(m.Name)) return;
+        var rs = Sender;
+        if (_scheduler is null)
+        {
+            OnRebound(new Rebound(m.Name, rs, new Scheduling.PodsScheduled([_nodeName], null)));
+            return;
+        }
+        AskScheduler(m.TemplateHash, [pod.Uid]).PipeTo(Self, success: r => new Rebound(m.Name, rs, r));
+    }
+
+    void OnRebound(Rebound m)
+    {
+        _binding.Remove(m.Name);
+        if (!_state.Exists || !_state.Pods.TryGetValue(m.Name, out var pod) || pod.NodeName.Length > 0) return;
+        if (m.Result.Nodes.IsEmpty)
+        {
+            m.ReplicaSet.Tell(new ReplicaSetActor.PodBinding(m.Name, null, m.Result.Reason ?? "no node can take the pod"));
+            return;
+        }
+        var node = m.Result.Nodes[0];
+        Persist(new PodBound(m.Name, node), e =>
+        {
+            _state = _state.Apply(e);
+            m.ReplicaSet.Tell(new ReplicaSetActor.PodBinding(m.Name, node, null));
+            RecordEvent("Pod", m.Name, "Scheduled", $"Successfully assigned {Namespace}/{m.Name} to {node}", pod.Uid);
+        });
     }
 
     void OnDeletePods(ReplicaSetActor.DeletePods cmd)
@@ -286,15 +375,16 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         }));
     }
 
-    void RecordEvent(string kind, string name, string reason, string message) =>
+    void RecordEvent(string kind, string name, string reason, string message, string? uid = null, bool warning = false) =>
         _catalog.Tell(new EventRecorded(new Event
         {
-            InvolvedObject = new ObjectReference(kind, Namespace, name),
+            InvolvedObject = new ObjectReference(kind, Namespace, name, uid),
+            Type = warning ? "Warning" : "Normal",
             Reason = reason,
             Message = message,
             FirstTimestamp = DateTimeOffset.UtcNow,
             LastTimestamp = DateTimeOffset.UtcNow,
-            Source = new EventSource("deployment-controller"),
+            Source = new EventSource(kind == "Pod" ? "default-scheduler" : "deployment-controller"),
         }));
 
     const string Alphabet = "bcdfghjklmnpqrstvwxz2456789";

@@ -23,6 +23,9 @@ public sealed record DeploymentDeleted(DateTimeOffset At) : IDeploymentEvent;
 /// </summary>
 public sealed record PodCreated(string TemplateHash, string Name, string Uid, string NodeName, long Epoch, DateTimeOffset At) : IDeploymentEvent;
 
+/// <summary>A pod persisted without a node (none could take it) was placed on <c>NodeName</c>.</summary>
+public sealed record PodBound(string Name, string NodeName) : IDeploymentEvent;
+
 /// <summary>The pod is no longer wanted (scaled down, lost, replaced); persisted before it is stopped.</summary>
 public sealed record PodDeleted(string Name) : IDeploymentEvent;
 

@@ -62,6 +62,7 @@ public sealed record DeploymentState
         },
         PodCreated p => this with { Pods = Pods.SetItem(p.Name, new PodRecord(p.TemplateHash, p.Name, p.Uid, p.NodeName, p.Epoch, p.At)) },
         PodDeleted p => this with { Pods = Pods.Remove(p.Name) },
+        PodBound b when Pods.TryGetValue(b.Name, out var r) => this with { Pods = Pods.SetItem(b.Name, r with { NodeName = b.NodeName }) },
         EpochAdvanced x => this with { Epoch = x.Epoch },
         _ => this,
     };

@@ -27,15 +27,18 @@ public sealed partial class ApiGateway : ReceiveActor
     readonly IActorRef _objects;
     readonly IActorRef _catalog;
     readonly IActorRef _nodeAgent;
+    readonly IActorRef _directory;
     readonly ImageStore _images;
     readonly Pong _pong;
     readonly ILoggingAdapter _log = Context.GetLogger();
 
     public static Props Props(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef objects, IActorRef catalog, IActorRef nodeAgent,
-        ImageStore images, Pong pong) =>
-        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, barePods, services, objects, catalog, nodeAgent, images, pong));
+        ImageStore images, Pong pong, IActorRef directory) =>
+        Akka.Actor.Props.Create(() => new ApiGateway(settings, deployments, barePods, services, objects, catalog, nodeAgent, images, pong, directory));
 
-    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef objects, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong)
+    /// <param name="directory">The node directory: pods' nodes are reached through it.</param>
+    public ApiGateway(ActorsSettings settings, IActorRef deployments, IActorRef barePods, IActorRef services, IActorRef objects, IActorRef catalog, IActorRef nodeAgent, ImageStore images, Pong pong,
+        IActorRef directory)
     {
         _objects = objects;
         _settings = settings;
@@ -44,6 +47,7 @@ public sealed partial class ApiGateway : ReceiveActor
         _services = services;
         _catalog = catalog;
         _nodeAgent = nodeAgent;
+        _directory = directory;
         _images = images;
         _pong = pong;
 
@@ -75,6 +79,7 @@ public sealed partial class ApiGateway : ReceiveActor
         {
             if (t.IsCompletedSuccessfully) return t.Result;
             var e = t.Exception?.GetBaseException();
+            if (e is NodeGoneException gone) return new CommandRejected("Unavailable", gone.Message);
             if (e is AskTimeoutException or TaskCanceledException)
                 return new CommandRejected("Unavailable", $"the control plane did not answer {request.GetType().Name} in time");
             log.Error(e, "request {0} failed", request.GetType().Name);
@@ -86,11 +91,17 @@ public sealed partial class ApiGateway : ReceiveActor
     {
         if (Kinds.Resolve(m.Kind) == "Node")
         {
-            if (_nodeAgent.IsNobody()) return new ObjectList([], 0);
-            var d = await _nodeAgent.Ask<NodeDescribed>(DescribeNode.Instance, _settings.AskTimeout);
-            if (m.Name is not null && d.Node.Metadata.Name != m.Name)
-                return CommandRejected.NotFound($"nodes \"{m.Name}\" not found");
-            return new ObjectList([d.Node], 0);
+            // every worker the node directory has heard from, with its membership status; this node's own at once
+            var known = (await _directory.Ask<NodeDirectory.NodeList>(NodeDirectory.GetNodes.Instance, _settings.AskTimeout)).Nodes;
+            if (!_nodeAgent.IsNobody() && known.All(n => n.Metadata.Name != _pong.NodeName))
+                known = known.Add((await _nodeAgent.Ask<NodeDescribed>(DescribeNode.Instance, _settings.AskTimeout)).Node);
+            Troupe.Actors.Catalog.LabelQuery? selector = null;
+            if (!string.IsNullOrWhiteSpace(m.LabelSelector) && !Troupe.Actors.Catalog.LabelQuery.TryParse(m.LabelSelector, out selector, out var err))
+                return CommandRejected.Invalid($"unable to parse requirement: {err}");
+            var nodes = known.Where(n => (m.Name is null || n.Metadata.Name == m.Name) && (selector is null || selector!.Matches(n.Metadata.Labels)))
+                .OrderBy(n => n.Metadata.Name, StringComparer.Ordinal).Cast<KubeObject>().ToImmutableArray();
+            if (m.Name is not null && nodes.IsEmpty) return CommandRejected.NotFound($"nodes \"{m.Name}\" not found");
+            return new ObjectList(nodes, 0);
         }
         return await _catalog.Ask<ITroupeMessage>(m, _settings.AskTimeout);
     }
@@ -150,7 +161,7 @@ public sealed partial class ApiGateway : ReceiveActor
             if (m.DryRun) action = await DryRunActionAsync("Pod", p.Metadata);
             else
             {
-                var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(p.Metadata.Namespace, p.Metadata.Name), p, false), _settings.AskTimeout);
+                var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(p.Metadata.Namespace, p.Metadata.Name), OnThisNode(p), false), _settings.AskTimeout);
                 if (reply is not BarePodAccepted ok) return reply as ITroupeMessage ?? new CommandRejected("Internal", "unexpected reply");
                 action = ok.Action;
             }
@@ -183,7 +194,7 @@ public sealed partial class ApiGateway : ReceiveActor
                 if (found is ObjectList { Items: [Pod pod, ..] } && !pod.Metadata.OwnerReferences.IsDefaultOrEmpty)
                 {
                     // as in Kubernetes: the pod goes; its ReplicaSet makes a new one
-                    await _nodeAgent.Ask<PodStopped>(new StopPod(pod.Metadata.Uid!, m.GracePeriodSeconds),
+                    await AskNodeAsync<PodStopped>(pod, new StopPod(pod.Metadata.Uid!, m.GracePeriodSeconds),
                         TimeSpan.FromSeconds((m.GracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds) + 30));
                     return new CommandAccepted("deleted");
                 }
@@ -216,7 +227,7 @@ public sealed partial class ApiGateway : ReceiveActor
         foreach (var v in pod.Spec.Volumes)
             if (v.HostPath is { } hp && !Directory.Exists(hp.Path) && !File.Exists(hp.Path))
                 return CommandRejected.Invalid($"invalid mount config for type \"bind\": bind source path does not exist: {hp.Path}");
-        var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(pod.Metadata.Namespace, pod.Metadata.Name), pod, true), _settings.AskTimeout);
+        var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(pod.Metadata.Namespace, pod.Metadata.Name), OnThisNode(pod), true), _settings.AskTimeout);
         return reply is BarePodAccepted ok ? new CommandAccepted(ok.Uid) : reply as ITroupeMessage ?? new CommandRejected("Internal", "unexpected reply");
     }
 
@@ -259,7 +270,7 @@ public sealed partial class ApiGateway : ReceiveActor
         var found = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", m.Namespace, m.Name), _settings.AskTimeout);
         if (found is not ObjectList { Items: [Pod pod, ..] }) return found;
         var grace = m.GracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds;
-        await _nodeAgent.Ask<PodHalted>(new HaltPod(pod.Metadata.Uid!, m.Signal, m.GracePeriodSeconds), TimeSpan.FromSeconds(grace + 30));
+        await AskNodeAsync<PodHalted>(pod, new HaltPod(pod.Metadata.Uid!, m.Signal, m.GracePeriodSeconds), TimeSpan.FromSeconds(grace + 30));
         return new CommandAccepted(m.Signal is null ? "stopped" : "killed");
     }
 
@@ -267,8 +278,26 @@ public sealed partial class ApiGateway : ReceiveActor
     {
         var found = await _catalog.Ask<ITroupeMessage>(new GetObjects("Pod", m.Namespace, m.Pod), _settings.AskTimeout);
         if (found is not ObjectList { Items: [Pod pod, ..] }) return found;
-        return await _nodeAgent.Ask<ITroupeMessage>(new GetPodLog(pod.Metadata.Uid!, m.Container, m.Previous, m.Tail), _settings.AskTimeout);
+        return await AskNodeAsync<ITroupeMessage>(pod, new GetPodLog(pod.Metadata.Uid!, m.Container, m.Previous, m.Tail), _settings.AskTimeout);
     }
+
+    /// <summary>Asks the NodeAgent of the pod's node, wherever it is; a node that is gone is a clear refusal.</summary>
+    async Task<T> AskNodeAsync<T>(Pod pod, object message, TimeSpan timeout)
+    {
+        var node = pod.Spec.NodeName ?? _pong.NodeName;
+        var reply = await _directory.Ask<object>(new NodeDirectory.ToNode(node, message), timeout);
+        return reply switch
+        {
+            T t => t,
+            NodeDirectory.NodeUnavailable u => throw new NodeGoneException($"pod {pod.Metadata.Name} is on node {u.NodeName}, which is not in the cluster"),
+            CommandRejected r when typeof(T) != typeof(ITroupeMessage) => throw new NodeGoneException(r.Reason),
+            _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
+        };
+    }
+
+    /// <summary>A pod from this API without a node runs on this node when it is a worker (troupe run, a bare Pod).</summary>
+    Pod OnThisNode(Pod pod) =>
+        pod.Spec.NodeName is null && !_nodeAgent.IsNobody() ? pod with { Spec = pod.Spec with { NodeName = _pong.NodeName } } : pod;
 
     async Task<ITroupeMessage> ImagesAsync()
     {
@@ -290,3 +319,6 @@ public sealed partial class ApiGateway : ReceiveActor
         }
     }
 }
+
+/// <summary>A pod's node is not in the cluster (or refused): the request fails with the reason.</summary>
+sealed class NodeGoneException(string message) : Exception(message);

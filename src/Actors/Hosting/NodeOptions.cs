@@ -18,6 +18,10 @@ public sealed record NodeOptions
     public ImmutableArray<string> Roles { get; init; } = ImmutableArray<string>.Empty;
     public string? Driver { get; init; }
     public ImmutableArray<string> ConfigFiles { get; init; } = ImmutableArray<string>.Empty;
+    /// <summary><c>--label K=V</c> (repeatable): the node's labels, matched by pods' <c>nodeSelector</c>.</summary>
+    public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary><c>--taint K[=V]:Effect</c> (repeatable): pods without a matching toleration are not placed on the node.</summary>
+    public ImmutableArray<Troupe.Api.Objects.Taint> Taints { get; init; } = ImmutableArray<Troupe.Api.Objects.Taint>.Empty;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with one line for the user.</summary>
     public static NodeOptions Parse(IReadOnlyList<string> args)
@@ -47,6 +51,12 @@ public sealed record NodeOptions
                 "--roles" => o with { Roles = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] },
                 "--driver" => o with { Driver = Value() },
                 "--config" => o with { ConfigFiles = o.ConfigFiles.Add(Value()) },
+                "--label" => o with { Labels = LabelOf(Value(), o.Labels) },
+                "--taint" => o with
+                {
+                    Taints = o.Taints.Add(Troupe.Api.Objects.Taint.Parse(Value()) is { } t ? t
+                        : throw new ArgumentException("--taint: want KEY[=VALUE]:EFFECT with EFFECT NoSchedule, PreferNoSchedule or NoExecute")),
+                },
                 _ => throw new ArgumentException($"unknown flag {arg}"),
             };
         }
@@ -56,6 +66,16 @@ public sealed record NodeOptions
             if (r is not ("control" or "worker" or "lighthouse"))
                 throw new ArgumentException($"unknown role \"{r}\" (expected control, worker)");
         return o;
+    }
+
+    static ImmutableSortedDictionary<string, string> LabelOf(string v, ImmutableSortedDictionary<string, string> labels)
+    {
+        var eq = v.IndexOf('=');
+        if (eq <= 0) throw new ArgumentException($"--label: \"{v}\" is not KEY=VALUE");
+        var (k, val) = (v[..eq], v[(eq + 1)..]);
+        if (Troupe.Api.Manifests.NameRules.LabelKey(k) is { } badKey) throw new ArgumentException($"--label {k}: {badKey}");
+        if (Troupe.Api.Manifests.NameRules.LabelValue(val) is { } badValue) throw new ArgumentException($"--label {k}: {badValue}");
+        return labels.SetItem(k, val);
     }
 
     static int PortOf(string flag, string v) =>

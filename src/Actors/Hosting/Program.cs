@@ -92,10 +92,13 @@ public static class Program
 
         var settings = ActorsSettings.Create(system);
         var catalog = system.ActorOf(CatalogActor.Props(settings), ActorNames.Catalog);
+        var isWorker = !isLighthouse && cluster.SelfRoles.Contains("worker");
+        var directory = system.ActorOf(NodeDirectory.Props(isWorker ? nodeName : null, settings.NodeUnknownGrace), NodeDirectory.Name);
+        var scheduler = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Scheduling.SchedulerSingleton.Start(system, settings.SchedulerWarmup);
         ImageStore? images = null;
         IActorRef nodeAgent = ActorRefs.Nobody;
         IContainerDriver? driver = null;
-        if (!isLighthouse && cluster.SelfRoles.Contains("worker"))
+        if (isWorker)
         {
             images = new ImageStore(Path.Combine(home, "images"));
             try { await images.EnsureBusyboxAsync(); }
@@ -105,7 +108,11 @@ public static class Program
                 Console.Error.WriteLine($"warning: busybox:latest cannot be made: {e.Message}");
             }
             driver = DriverFactory.Create(driverName, home, nodeName);
-            var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles);
+            var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles) with
+            {
+                Labels = options.Labels.SetItem("kubernetes.io/hostname", nodeName),
+                Taints = options.Taints,
+            };
             if (driverName == "runc" && Environment.IsPrivilegedProcess)
             {
                 // Several nodes may share a host (and a host name): the bridge and pod CIDR are this home's own.
@@ -157,12 +164,12 @@ public static class Program
         // RUN steps run in runc containers: a node without runc (or not root) still builds Dockerfiles without RUN
         var builder = nodeAgent.IsNobody() ? null : new ImageBuilder(images, Path.Combine(home, "build"), DriverFactory.RuncPath);
 
-        var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog);
+        var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog, scheduler);
         var barePods = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Pods.BarePodRegion.Start(system, settings, nodeName, catalog);
         var services = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Services.ServiceRegion.Start(system, settings, catalog);
         var objects = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Objects.StoredObjectRegion.Start(system, settings, catalog);
         var gateway = system.ActorOf(ApiGateway.Props(settings, region, barePods, services, objects, catalog, nodeAgent, images,
-            new Troupe.Api.Protocol.Pong(nodeName, Version, cluster.SelfAddress.ToString(), driverName)), ActorNames.Gateway);
+            new Troupe.Api.Protocol.Pong(nodeName, Version, cluster.SelfAddress.ToString(), driverName), directory), ActorNames.Gateway);
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 
         var socket = Path.Combine(home, "troupe.sock");

@@ -54,13 +54,18 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
     private sealed record Recovered(RecoveryPlan Plan, long? MemoryBytes) : INoSerializationVerificationNeeded;
     private sealed record RecoveryFailed(Exception Cause) : INoSerializationVerificationNeeded;
     private sealed record ClaimTimeout(string Uid) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+    private sealed class Announce : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly Announce Instance = new();
+    }
     #endregion
 
-    private sealed class Entry(IActorRef sandbox, Pod pod, bool adopted)
+    private sealed class Entry(IActorRef sandbox, Pod pod, bool adopted, string ownerKey)
     {
         public IActorRef Sandbox { get; } = sandbox;
         public Pod Pod { get; } = pod;
         public bool Adopted { get; } = adopted;
+        public string OwnerKey { get; } = ownerKey;
         public bool Claimed;
         public bool Stopping;
     }
@@ -76,6 +81,7 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
     private readonly List<IActorRef> _shutdownWaiters = new();
     private bool _shuttingDown;
     private long? _memoryBytes;
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -159,7 +165,7 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
             if (ownerKey.Length > 0) _epochs[ownerKey] = Math.Max(epoch, _epochs.GetValueOrDefault(ownerKey));
             var sandbox = Context.ActorOf(PodSandbox.Props(_settings, _driver, _images, _catalog, pod, ownerKey, epoch, null, adopted: true), p.Uid);
             Context.Watch(sandbox);
-            _pods[p.Uid] = new Entry(sandbox, pod, adopted: true);
+            _pods[p.Uid] = new Entry(sandbox, pod, adopted: true, ownerKey);
             Timers.StartSingleTimer(ClaimTimer(p.Uid), new ClaimTimeout(p.Uid), _settings.AdoptionClaimTimeout);
             _log.Info("recovery: adopted pod {0}/{1} ({2}); waiting {3} for its owner to claim it",
                 pod.Metadata.Namespace, pod.Metadata.Name, p.Uid, _settings.AdoptionClaimTimeout);
@@ -168,7 +174,44 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
             _settings.NodeName, r.Plan.Adopt.Length, r.Plan.RemoveContainers.Length, r.Plan.RemoveDirs.Length);
         Become(Ready);
         Stash.UnstashAll();
+        Self.Tell(Announce.Instance);
+        Timers.StartPeriodicTimer("announce", Announce.Instance, _settings.HeartbeatInterval);
     }
+
+    /// <summary>A change the Scheduler should see before the next period (a pod arrived or left): announce within 100 ms.</summary>
+    private void AnnounceSoon()
+    {
+        if (!Timers.IsTimerActive("announce-soon")) Timers.StartSingleTimer("announce-soon", Announce.Instance, TimeSpan.FromMilliseconds(100));
+    }
+
+    /// <summary>Tells the local directory and publishes on the node topic for every other member and the Scheduler.</summary>
+    private void OnAnnounce()
+    {
+        var beat = Heartbeat();
+        Context.ActorSelection($"/user/{NodeDirectory.Name}").Tell(beat);
+        if (Context.System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
+            Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(Context.System).Mediator
+                .Tell(new Akka.Cluster.Tools.PublishSubscribe.Publish(NodeTopic.Name, beat));
+    }
+
+    private NodeHeartbeat Heartbeat()
+    {
+        long cpu = 0, memory = 0;
+        var byOwner = new Dictionary<string, int>();
+        foreach (var e in _pods.Values)
+        {
+            if (e.Stopping) continue;
+            var (c, m) = Troupe.Actors.Scheduling.Placement.Requests(e.Pod.Spec);
+            cpu += c;
+            memory += m;
+            byOwner[e.OwnerKey] = byOwner.GetValueOrDefault(e.OwnerKey) + 1;
+        }
+        var node = Describe();
+        return new NodeHeartbeat(node, Self, Environment.ProcessorCount * 1000L, _memoryBytes ?? 0, MaxPods, cpu, memory,
+            byOwner.ToImmutableDictionary(), _pods.Where(kv => !kv.Value.Stopping).Select(kv => kv.Key).ToImmutableArray());
+    }
+
+    private int MaxPods => _settings.MaxPods;
     #endregion
 
     #region Ready
@@ -197,6 +240,7 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
             else Sender.Tell(CommandRejected.NotFound($"pod with uid {m.Uid} not found on node {_settings.NodeName}"));
         });
         Receive<DescribeNode>(_ => Sender.Tell(new NodeDescribed(Describe())));
+        Receive<Announce>(_ => OnAnnounce());
         Receive<ClaimTimeout>(m =>
         {
             if (!_pods.TryGetValue(m.Uid, out var e) || e.Claimed || e.Stopping) return;
@@ -212,6 +256,7 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
             {
                 _pods.Remove(uid);
                 Timers.Cancel(ClaimTimer(uid));
+                AnnounceSoon();
             }
             CheckShutdown();
         });
@@ -270,7 +315,8 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
         var sandbox = Context.ActorOf(
             PodSandbox.Props(_settings, _driver, _images, _catalog, m.Pod, m.OwnerKey, m.Epoch, Sender, adopted: false), uid);
         Context.Watch(sandbox);
-        _pods[uid] = new Entry(sandbox, m.Pod, adopted: false) { Claimed = true };
+        _pods[uid] = new Entry(sandbox, m.Pod, adopted: false, m.OwnerKey) { Claimed = true };
+        AnnounceSoon();
         Sender.Tell(new PodAccepted(uid, sandbox, false));
     }
 
@@ -306,18 +352,19 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
     {
         long cpu = 0, memory = 0;
         foreach (var e in _pods.Values)
-            foreach (var c in e.Pod.Spec.Containers)
-            {
-                if (c.Resources.Limits.TryGetValue("cpu", out var q)) cpu += ResourceQuantity.ParseMillis(q);
-                if (c.Resources.Limits.TryGetValue("memory", out var m)) memory += ResourceQuantity.ParseBytes(m);
-            }
+        {
+            var (c, m) = Troupe.Actors.Scheduling.Placement.Requests(e.Pod.Spec);
+            cpu += c;
+            memory += m;
+        }
         var capacity = ImmutableSortedDictionary.CreateBuilder<string, string>();
         capacity["cpu"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (_memoryBytes is { } mem) capacity["memory"] = $"{mem / 1024}Ki";
-        capacity["pods"] = "110";
+        capacity["pods"] = MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new Node
         {
-            Metadata = new ObjectMeta { Name = _settings.NodeName, Namespace = "" },
+            Metadata = new ObjectMeta { Name = _settings.NodeName, Namespace = "", Labels = _settings.Labels, CreationTimestamp = _started },
+            Spec = new NodeSpec { Taints = _settings.Taints },
             Status = new NodeStatus
             {
                 Roles = _settings.Roles,

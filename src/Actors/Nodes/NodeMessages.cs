@@ -1,13 +1,24 @@
+using System.Collections.Immutable;
 using Akka.Actor;
+using Troupe.Actors.Serialization;
 using Troupe.Api.Objects;
 
 namespace Troupe.Actors.Nodes;
 
 /// <summary>
 /// INTERNAL API. Marker of the messages between the control plane (PodActor, ApiGateway) and a node's
-/// <see cref="NodeAgent"/>. They cross processes once there are many nodes.
+/// <see cref="NodeAgent"/>. They cross processes once there are many nodes (InternalSerializer).
 /// </summary>
-public interface INodeMessage;
+public interface INodeMessage : IInternalMessage;
+
+/// <summary>
+/// NodeAgent → every member (topic <see cref="NodeTopic.Name"/>), each second: the node, where its agent is, what it
+/// can hold and what its pods take (requests, or limits where a container has none), its pods by owner (the
+/// Scheduler spreads replicas by it) and their UIDs (so the Scheduler knows which of its placements arrived).
+/// </summary>
+public sealed record NodeHeartbeat(Node Node, IActorRef Agent, long CpuMillis, long MemoryBytes, int MaxPods,
+    long AllocatedCpuMillis, long AllocatedMemoryBytes, ImmutableDictionary<string, int> PodsByOwner,
+    ImmutableArray<string> PodUids) : INodeMessage;
 
 /// <summary>
 /// PodActor → NodeAgent: run this pod here. Idempotent on <c>Pod.Metadata.Uid</c>: a pod that already runs (or was

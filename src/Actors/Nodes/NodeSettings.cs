@@ -32,6 +32,18 @@ public sealed record NodeSettings(
 
     public Troupe.Runtime.Networking.PortPublisher? Ports { get; init; }
 
+    /// <summary>The node's labels (<c>troupe node --label K=V</c>), matched by pods' <c>nodeSelector</c>.</summary>
+    public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>The node's taints (<c>troupe node --taint K=V:NoSchedule</c>): only pods that tolerate them are placed here.</summary>
+    public ImmutableArray<Troupe.Api.Objects.Taint> Taints { get; init; } = ImmutableArray<Troupe.Api.Objects.Taint>.Empty;
+
+    /// <summary>How often the agent announces itself (<see cref="NodeHeartbeat"/>): <c>troupe.runtime.node.heartbeat-interval</c>.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Pods this node takes at most (<c>troupe.runtime.node.max-pods</c>, Kubernetes' default 110).</summary>
+    public int MaxPods { get; init; } = 110;
+
     /// <summary>Read from a full config (falls back to Troupe.Runtime's reference.conf).</summary>
     public static NodeSettings Create(Config config, string nodeName, string home, string address, string driverName,
         IEnumerable<string>? roles = null)
@@ -41,7 +53,11 @@ public sealed record NodeSettings(
         return new NodeSettings(nodeName, Path.GetFullPath(home), address, driverName, RuntimeSettings.Create(c),
             c.GetTimeSpan("troupe.runtime.node.adoption-claim-timeout"),
             c.GetTimeSpan("troupe.runtime.node.stop-slack"),
-            (roles ?? ["worker"]).ToImmutableArray());
+            (roles ?? ["worker"]).ToImmutableArray())
+        {
+            HeartbeatInterval = c.GetTimeSpan("troupe.runtime.node.heartbeat-interval", TimeSpan.FromSeconds(1)),
+            MaxPods = c.GetInt("troupe.runtime.node.max-pods", 110),
+        };
     }
 
     /// <summary>Read from the actor system's configuration.</summary>

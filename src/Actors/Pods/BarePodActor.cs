@@ -116,10 +116,10 @@ public sealed class BarePodActor : ReceivePersistentActor, IWithTimers
         {
             Status = null,
             Metadata = cmd.Pod.Metadata with { Uid = uid, CreationTimestamp = now, ResourceVersion = null, Generation = 1 },
-            Spec = cmd.Pod.Spec with { NodeName = _nodeName },
+            Spec = cmd.Pod.Spec with { NodeName = cmd.Pod.Spec.NodeName ?? _nodeName },
         };
         var replyTo = Sender;
-        Persist(new BarePodCreated(ProtocolJson.Serialize(pod), uid, _nodeName, _state.Epoch + 1, now), e =>
+        Persist(new BarePodCreated(ProtocolJson.Serialize(pod), uid, pod.Spec.NodeName!, _state.Epoch + 1, now), e =>
         {
             _state = _state.Apply(e);
             // seen at once by get pods and ps, before the node reports it
@@ -150,12 +150,14 @@ public sealed class BarePodActor : ReceivePersistentActor, IWithTimers
         Persist(new BarePodDeleted(DateTimeOffset.UtcNow), e =>
         {
             var uid = _state.Pod!.Metadata.Uid;
+            var node = _state.Pod.Spec.NodeName ?? _nodeName;
             _state = _state.Apply(e);
             Timers.Cancel("respawn");
             if (_child is null)
             {
                 // no live PodActor: ask the node directly (it answers at once for a pod it does not have)
-                Context.ActorSelection($"/user/{ActorNames.NodeAgent}").Tell(new Troupe.Actors.Nodes.StopPod(uid!, cmd.GracePeriodSeconds));
+                Context.ActorSelection($"/user/{Troupe.Actors.Nodes.NodeDirectory.Name}").Tell(new Troupe.Actors.Nodes.NodeDirectory.ToNode(
+                    node, new Troupe.Actors.Nodes.StopPod(uid!, cmd.GracePeriodSeconds)));
                 _catalog.Tell(new ObjectForgotten("Pod", _id[.._id.IndexOf('/')], Name, uid));
                 FinishDelete();
             }
@@ -176,7 +178,7 @@ public sealed class BarePodActor : ReceivePersistentActor, IWithTimers
         var pod = _state.Pod!;
         var record = new PodRecord("", pod.Metadata.Name, pod.Metadata.Uid!, pod.Spec.NodeName ?? _nodeName, _state.Epoch,
             pod.Metadata.CreationTimestamp ?? DateTimeOffset.UtcNow);
-        _child = Context.ActorOf(PodActor.Props(record, pod, OwnerKey, _state.Epoch, _settings), $"{ChildName}-{_state.Epoch}-{Guid.NewGuid():N}"[..24]);
+        _child = Context.ActorOf(PodActor.Props(record, pod, OwnerKey, _state.Epoch, _settings, _catalog), $"{ChildName}-{_state.Epoch}-{Guid.NewGuid():N}"[..24]);
         Context.Watch(_child);
     }
 }

@@ -29,14 +29,23 @@ public sealed class PodActor : ReceiveActor, IWithTimers
         public long? GracePeriodSeconds { get; } = gracePeriodSeconds;
     }
 
+    /// <summary>PodActor → owner: the pod has no node yet (unschedulable so far); ask the Scheduler again.</summary>
+    public sealed record BindingNeeded(string Name) : INoSerializationVerificationNeeded;
+
+    /// <summary>Owner → PodActor: the Scheduler found no node for the pod, and why (kubectl's wording).</summary>
+    public sealed record Unschedulable(string Reason) : INoSerializationVerificationNeeded;
+
+    /// <summary>Owner → PodActor: the pod was bound to <c>NodeName</c> (persisted): start it there.</summary>
+    public sealed record Bind(string NodeName) : INoSerializationVerificationNeeded;
+
     sealed class RetryStart : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
         public static readonly RetryStart Instance = new();
     }
     #endregion
 
-    readonly PodRecord _record;
-    readonly Pod _pod;
+    PodRecord _record;
+    Pod _pod;
     readonly string _ownerKey;
     readonly long _epoch;
     readonly ActorsSettings _settings;
@@ -48,18 +57,44 @@ public sealed class PodActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(PodRecord record, Pod pod, string ownerKey, long epoch, ActorsSettings settings) =>
-        Akka.Actor.Props.Create(() => new PodActor(record, pod, ownerKey, epoch, settings));
+    public static Props Props(PodRecord record, Pod pod, string ownerKey, long epoch, ActorsSettings settings, IActorRef? catalog = null) =>
+        Akka.Actor.Props.Create(() => new PodActor(record, pod, ownerKey, epoch, settings, catalog));
 
-    public PodActor(PodRecord record, Pod pod, string ownerKey, long epoch, ActorsSettings settings)
+    readonly IActorRef _catalog;
+    int _bindingAttempts;
+
+    public PodActor(PodRecord record, Pod pod, string ownerKey, long epoch, ActorsSettings settings, IActorRef? catalog = null)
     {
         _record = record;
         _pod = pod;
         _ownerKey = ownerKey;
         _epoch = epoch;
         _settings = settings;
+        _catalog = catalog ?? ActorRefs.Nobody;
 
         Receive<RetryStart>(_ => SendStart());
+        Receive<Bind>(m =>
+        {
+            if (!Unbound) return;
+            _record = _record with { NodeName = m.NodeName };
+            _pod = _pod with { Spec = _pod.Spec with { NodeName = m.NodeName } };
+            Timers.Cancel("start");
+            SendStart();
+        });
+        Receive<Unschedulable>(m =>
+        {
+            if (!Unbound || m.Reason == _unschedulable) return;
+            _unschedulable = m.Reason;
+            PublishPending();
+        });
+        Receive<NodeDirectory.NodeUnavailable>(m =>
+        {
+            if (m.NodeName != _record.NodeName) return;
+            Timers.Cancel("start");
+            if (!_stopping) _log.Info("pod {0}: its node {1} {2}", _record.Name, m.NodeName, m.Gone ? "left the cluster" : "has not joined the cluster");
+            if (!_stopping) Context.Parent.Tell(new PodLost(_record.Name));
+            Context.Stop(Self);
+        });
         Receive<PodAccepted>(m =>
         {
             Timers.Cancel("start");
@@ -90,7 +125,14 @@ public sealed class PodActor : ReceiveActor, IWithTimers
         {
             _stopping = true;
             _grace = m.GracePeriodSeconds;
-            NodeAgentSelection().Tell(new StopPod(_record.Uid, _grace));
+            if (Unbound)
+            {
+                // never reached a node: nothing runs
+                ForgetPending();
+                Context.Stop(Self);
+                return;
+            }
+            ToNode(new StopPod(_record.Uid, _grace));
             Timers.StartSingleTimer("stop", RetryStart.Instance, _settings.StartPodRetry * 6);
         });
         Receive<PodStopped>(_ => Context.Stop(Self));
@@ -109,17 +151,46 @@ public sealed class PodActor : ReceiveActor, IWithTimers
 
     protected override void PreStart() => SendStart();
 
+    bool Unbound => string.IsNullOrEmpty(_record.NodeName);
+
     void SendStart()
     {
         if (_stopping)
         {
-            NodeAgentSelection().Tell(new StopPod(_record.Uid, _grace));
+            ToNode(new StopPod(_record.Uid, _grace));
             return;
         }
-        NodeAgentSelection().Tell(new StartPod(_pod, _ownerKey, _epoch));
+        if (Unbound)
+        {
+            // Pending until the Scheduler finds a node: shown as kubectl shows it, asked again with a growing pause
+            if (_bindingAttempts == 0) PublishPending();
+            Context.Parent.Tell(new BindingNeeded(_record.Name));
+            var pause = TimeSpan.FromMilliseconds(Math.Min(5000, 500 * (1 << Math.Min(_bindingAttempts, 4))));
+            _bindingAttempts++;
+            Timers.StartSingleTimer("start", RetryStart.Instance, pause);
+            return;
+        }
+        ToNode(new StartPod(_pod, _ownerKey, _epoch));
         Timers.StartSingleTimer("start", RetryStart.Instance, _settings.StartPodRetry);
     }
 
-    /// <summary>The NodeAgent of the pod's node. One node for now: the local agent.</summary>
-    ActorSelection NodeAgentSelection() => Context.ActorSelection($"/user/{ActorNames.NodeAgent}");
+    void PublishPending()
+    {
+        _catalog.Tell(new Troupe.Actors.Catalog.ObjectObserved(_pod with
+        {
+            Status = new PodStatus
+            {
+                Phase = "Pending",
+                Conditions = [new PodCondition("PodScheduled", "False", DateTimeOffset.UtcNow, "Unschedulable", _unschedulable)],
+            },
+        }));
+    }
+
+    string _unschedulable = "no node can take the pod yet";
+
+    void ForgetPending() => _catalog.Tell(new Troupe.Actors.Catalog.ObjectForgotten("Pod", _pod.Metadata.Namespace, _record.Name, _record.Uid));
+
+    /// <summary>Sends to the NodeAgent of the pod's node, wherever in the cluster it is (the node directory routes it).</summary>
+    void ToNode(object message) =>
+        Context.ActorSelection($"/user/{NodeDirectory.Name}").Tell(new NodeDirectory.ToNode(_record.NodeName, message), Self);
 }

@@ -36,6 +36,12 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
     /// <summary>ReplicaSet → Deployment: its counts changed (available: ready for at least minReadySeconds).</summary>
     public sealed record ReplicaSetCountsChanged(string TemplateHash, int Replicas, int Ready, int Available) : INoSerializationVerificationNeeded;
 
+    /// <summary>ReplicaSet → Deployment: this pod has no node yet; ask the Scheduler and persist the binding.</summary>
+    public sealed record BindPod(string TemplateHash, string Name) : INoSerializationVerificationNeeded;
+
+    /// <summary>Deployment → ReplicaSet: the pod is bound to <c>NodeName</c> (persisted), or still fits nowhere (<c>NodeName</c> null, <c>Reason</c>).</summary>
+    public sealed record PodBinding(string Name, string? NodeName, string? Reason) : INoSerializationVerificationNeeded;
+
     /// <summary>Deployment → ReplicaSet: this revision is pruned (revisionHistoryLimit); it has no pods, stop.</summary>
     public sealed class Forget : INoSerializationVerificationNeeded
     {
@@ -108,6 +114,16 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
             Publish();
         });
         Receive<Recount>(_ => Publish());
+        Receive<PodActor.BindingNeeded>(m =>
+        {
+            if (_pods.TryGetValue(m.Name, out var p) && !p.Terminating) Context.Parent.Tell(new BindPod(_hash, m.Name));
+        });
+        Receive<PodBinding>(m =>
+        {
+            if (!_pods.TryGetValue(m.Name, out var p)) return;
+            if (m.NodeName is { } node) p.Actor.Tell(new PodActor.Bind(node));
+            else if (m.Reason is { } why) p.Actor.Tell(new PodActor.Unschedulable(why));
+        });
         Receive<Forget>(_ =>
         {
             _terminating = true;
@@ -161,7 +177,7 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
     void StartPodActor(PodRecord r, long epoch)
     {
         if (_pods.ContainsKey(r.Name) || _target is null) return;
-        var actor = Context.ActorOf(PodActor.Props(r, BuildPod(r), _deploymentId, epoch, _settings), r.Name);
+        var actor = Context.ActorOf(PodActor.Props(r, BuildPod(r), _deploymentId, epoch, _settings, _catalog), r.Name);
         Context.Watch(actor);
         _pods[r.Name] = new PodEntry(r, actor);
     }

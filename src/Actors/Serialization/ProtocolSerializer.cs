@@ -35,14 +35,16 @@ public interface IInternalMessage;
 /// </summary>
 public sealed class InternalSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
+    readonly System.Text.Json.Serialization.JsonSerializerContext _json = InternalTypes.ContextFor(system);
+
     public override int Identifier => 7702;
 
     public override string Manifest(object o) => InternalTypes.ManifestOf(o.GetType());
 
     public override byte[] ToBinary(object obj) =>
-        JsonSerializer.SerializeToUtf8Bytes(obj, InternalTypes.InfoOf(InternalTypes.ManifestOf(obj.GetType())));
+        JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), _json);
 
     public override object FromBinary(byte[] bytes, string manifest) =>
-        JsonSerializer.Deserialize(bytes, InternalTypes.InfoOf(manifest))
+        JsonSerializer.Deserialize(bytes, InternalTypes.TypeOf(manifest), _json)
         ?? throw new SerializationException($"empty payload for {manifest}");
 }

@@ -332,6 +332,20 @@ public static class ManifestValidator
             if (NameRules.LabelKey(k) is { } badKey) c.Fail(p, badKey);
             if (NameRules.LabelValue(v) is { } badValue) c.Fail(p, badValue);
         }
+        var tolerations = s.Tolerations.IsDefault ? [] : s.Tolerations;
+        for (var i = 0; i < tolerations.Length; i++)
+        {
+            var t = tolerations[i];
+            var p = $"{path}.tolerations[{i}]";
+            if (t.Operator is not ("Equal" or "Exists"))
+                c.Fail($"{p}.operator", $"unsupported value \"{t.Operator}\": supported values are \"Equal\", \"Exists\"");
+            else if (t.Operator == "Exists" && !string.IsNullOrEmpty(t.Value))
+                c.Fail($"{p}.operator", "value must be empty when `operator` is 'Exists'");
+            else if (t.Operator == "Equal" && string.IsNullOrEmpty(t.Key))
+                c.Fail($"{p}.key", "operator must be Exists when `key` is empty, which means \"match all values and all keys\"");
+            if (!string.IsNullOrEmpty(t.Effect) && !Taint.Effects.Contains(t.Effect))
+                c.Fail($"{p}.effect", $"unsupported value \"{t.Effect}\": supported values are \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"");
+        }
     }
 
     static readonly HashSet<string> HostPathTypes = new(StringComparer.Ordinal)

@@ -286,11 +286,13 @@ internal static class ObjectMapper
         long? grace = null;
         var nodeSelector = ImmutableSortedDictionary<string, string>.Empty;
         var volumes = ImmutableArray<Volume>.Empty;
+        var tolerations = ImmutableArray<Toleration>.Empty;
         foreach (var (key, value, p) in r.Entries(map, path))
         {
             switch (key)
             {
                 case "containers": containers = Containers(r, value, p); break;
+                case "tolerations": tolerations = Tolerations(r, value, p); break;
                 case "volumes": volumes = Volumes(r, value, p); break;
                 case "initContainers": initContainers = Containers(r, value, p); break;
                 case "restartPolicy": restartPolicy = r.Str(value, p); break;
@@ -304,7 +306,7 @@ internal static class ObjectMapper
                     or "priority" or "priorityClassName" or "readinessGates" or "resourceClaims" or "resources"
                     or "runtimeClassName" or "schedulerName" or "schedulingGates" or "securityContext"
                     or "serviceAccount" or "serviceAccountName" or "setHostnameAsFQDN" or "shareProcessNamespace"
-                    or "subdomain" or "tolerations" or "topologySpreadConstraints" or "hostnameOverride":
+                    or "subdomain" or "topologySpreadConstraints" or "hostnameOverride":
                     break;
                 default: Unknown(r, value, p, key); break;
             }
@@ -317,9 +319,33 @@ internal static class ObjectMapper
             TerminationGracePeriodSeconds = grace ?? 30,
             NodeName = nodeName,
             NodeSelector = nodeSelector,
+            Tolerations = tolerations,
             Hostname = hostname,
             Volumes = volumes,
         };
+    }
+
+    static ImmutableArray<Toleration> Tolerations(NodeReader r, YamlNode node, string path)
+    {
+        var b = ImmutableArray.CreateBuilder<Toleration>();
+        foreach (var (item, ip) in r.MapList(node, path))
+        {
+            string? key = null, op = null, value = null, effect = null;
+            foreach (var (k, v, p) in r.Entries(item, ip))
+            {
+                switch (k)
+                {
+                    case "key": key = r.Str(v, p); break;
+                    case "operator": op = r.Str(v, p); break;
+                    case "value": value = r.Str(v, p); break;
+                    case "effect": effect = r.Str(v, p); break;
+                    case "tolerationSeconds": break;
+                    default: Unknown(r, v, p, k); break;
+                }
+            }
+            b.Add(new Toleration(key, op ?? "Equal", value, effect));
+        }
+        return b.ToImmutable();
     }
 
     /// <summary>Volume sources Kubernetes has and Troupe does not mount (yet): an error, never silently dropped.</summary>

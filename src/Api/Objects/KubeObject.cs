@@ -48,7 +48,13 @@ public sealed record EventSource(string Component, string? Host = null);
 public sealed record Node : KubeObject
 {
     public override string ApiVersion { get; set; } = "v1";
+    public NodeSpec Spec { get; set; } = new();
     public NodeStatus Status { get; set; } = new();
+}
+
+public sealed record NodeSpec
+{
+    public ImmutableArray<Taint> Taints { get; set; } = ImmutableArray<Taint>.Empty;
 }
 
 public sealed record NodeStatus

@@ -20,8 +20,50 @@ public sealed record PodSpec
     public long TerminationGracePeriodSeconds { get; set; } = 30;
     public string? NodeName { get; init; }
     public ImmutableSortedDictionary<string, string> NodeSelector { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary>
+    /// Taints of nodes this pod may be scheduled on anyway. Not serialised when empty, so pod-template hashes of
+    /// templates without tolerations stay what they were before Troupe read them.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public ImmutableArray<Toleration> Tolerations { get => _tolerations; set => _tolerations = value.IsDefaultOrEmpty ? default : value; }
+    ImmutableArray<Toleration> _tolerations;
     public string? Hostname { get; init; }
     public ImmutableArray<Volume> Volumes { get; set; } = ImmutableArray<Volume>.Empty;
+}
+
+/// <summary>
+/// A pod's toleration of a node taint, as Kubernetes: <c>Operator</c> <c>Equal</c> (key and value match) or
+/// <c>Exists</c> (key matches; an empty key with Exists tolerates every taint); an empty <c>Effect</c> matches every effect.
+/// </summary>
+public sealed record Toleration(string? Key, string Operator, string? Value, string? Effect)
+{
+    public bool Tolerates(Taint t) =>
+        (string.IsNullOrEmpty(Effect) || Effect == t.Effect)
+        && (Operator == "Exists"
+            ? string.IsNullOrEmpty(Key) || Key == t.Key
+            : Key == t.Key && (Value ?? "") == (t.Value ?? ""));
+}
+
+/// <summary>A node taint (<c>troupe node --taint key=value:NoSchedule</c>): pods without a matching toleration are not placed there.</summary>
+public sealed record Taint(string Key, string? Value, string Effect)
+{
+    public static readonly string[] Effects = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+    /// <summary>Parses <c>key[=value]:Effect</c>; null when malformed.</summary>
+    public static Taint? Parse(string s)
+    {
+        var colon = s.LastIndexOf(':');
+        if (colon <= 0) return null;
+        var effect = s[(colon + 1)..];
+        if (!Effects.Contains(effect)) return null;
+        var kv = s[..colon];
+        var eq = kv.IndexOf('=');
+        var key = eq < 0 ? kv : kv[..eq];
+        if (key.Length == 0) return null;
+        return new Taint(key, eq < 0 ? null : kv[(eq + 1)..], effect);
+    }
+
+    public override string ToString() => Value is null ? $"{Key}:{Effect}" : $"{Key}={Value}:{Effect}";
 }
 
 /// <summary>

@@ -59,14 +59,20 @@ public static class ObjectTables
                             $"{e.InvolvedObject.Kind.ToLowerInvariant()}/{e.InvolvedObject.Name}", e.Message.ReplaceLineEndings(" ")];
                     });
             case "Node":
-                return (wide ? ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "DRIVER", "PODS"] : ["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+                // kubectl's columns, then what the node has given out of what it has (requests; kubectl describe's "Allocated resources")
+                return (wide ? ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "CPU", "MEMORY", "PODS", "INTERNAL-IP", "DRIVER", "TAINTS"]
+                        : ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "CPU", "MEMORY", "PODS"],
                     o =>
                     {
                         var n = (Node)o;
                         var status = n.Status.Phase == "Up" ? "Ready" : n.Status.Phase;
                         var roles = n.Status.Roles.IsDefaultOrEmpty ? "<none>" : string.Join(",", n.Status.Roles);
-                        string[] cells = [n.Metadata.Name, status, roles, Age(n), nodeVersion ?? "<unknown>"];
-                        return wide ? [.. cells, None(n.Status.Address), None(n.Status.Driver), n.Status.Pods.ToString()] : cells;
+                        string Share(string key) =>
+                            $"{n.Status.Allocated.GetValueOrDefault(key, "0")}/{Quantity(n.Status.Capacity.GetValueOrDefault(key, "?"))}";
+                        string[] cells = [n.Metadata.Name, status, roles, Age(n), nodeVersion ?? "<unknown>", Share("cpu"), Share("memory"),
+                            $"{n.Status.Pods}/{n.Status.Capacity.GetValueOrDefault("pods", "?")}"];
+                        var taints = n.Spec.Taints.IsDefaultOrEmpty ? "<none>" : string.Join(",", n.Spec.Taints.Select(t => t.ToString()));
+                        return wide ? [.. cells, None(n.Status.Address), None(n.Status.Driver), taints] : cells;
                     });
             case "Service":
                 return (wide ? ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"] : ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],
@@ -129,4 +135,11 @@ public static class ObjectTables
     }
 
     static string None(string? s) => string.IsNullOrEmpty(s) ? "<none>" : s;
+
+    /// <summary>A capacity in Ki as a person reads it (<c>24551216Ki</c> → <c>23Gi</c>); anything else as it is.</summary>
+    static string Quantity(string q)
+    {
+        if (!q.EndsWith("Ki", StringComparison.Ordinal) || !long.TryParse(q[..^2], out var ki)) return q;
+        return ki >= 1L << 20 ? $"{ki >> 20}Gi" : ki >= 1L << 10 ? $"{ki >> 10}Mi" : q;
+    }
 }

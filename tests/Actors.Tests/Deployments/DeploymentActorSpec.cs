@@ -36,6 +36,8 @@ public class DeploymentActorSpec : TestKit
         _catalog = CreateTestProbe();
         _settings = ActorsSettings.Create(Sys);
         Sys.ActorOf(Props.Create(() => new Forwarder(_node.Ref)), ActorNames.NodeAgent);
+        // pods reach their node through the directory; the local node's agent is /user/node-agent
+        Sys.ActorOf(Troupe.Actors.Nodes.NodeDirectory.Props("node-1", TimeSpan.FromSeconds(30)), Troupe.Actors.Nodes.NodeDirectory.Name);
     }
 
     sealed class Forwarder : ReceiveActor

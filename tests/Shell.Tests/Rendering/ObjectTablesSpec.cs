@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Troupe.Api.Objects;
 using Troupe.Api.Protocol;
 using Troupe.Shell.Rendering;
@@ -59,10 +60,34 @@ public sealed class ObjectTablesSpec
     }
 
     [Fact]
-    public void Node_table_must_show_ready_roles_and_version()
+    public void Node_table_must_show_ready_roles_version_and_allocated_of_capacity()
     {
-        var n = new Node { Metadata = new ObjectMeta { Name = "host1", Namespace = "" }, Status = new NodeStatus { Roles = ["control", "worker"] } };
+        var n = new Node
+        {
+            Metadata = new ObjectMeta { Name = "host1", Namespace = "" },
+            Status = new NodeStatus
+            {
+                Roles = ["control", "worker"],
+                Capacity = ImmutableSortedDictionary<string, string>.Empty.Add("cpu", "2").Add("memory", "24551216Ki").Add("pods", "110"),
+                Allocated = ImmutableSortedDictionary<string, string>.Empty.Add("cpu", "250m").Add("memory", "64Mi"),
+                Pods = 3,
+            },
+        };
         var t = ObjectTables.Render("Node", [n], Now, nodeVersion: "0.1.0").ToString();
-        Assert.Matches(@"^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\nhost1\s+Ready\s+control,worker\s+<unknown>\s+0\.1\.0\n$", t);
+        Assert.Matches(@"^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+CPU\s+MEMORY\s+PODS\nhost1\s+Ready\s+control,worker\s+<unknown>\s+0\.1\.0\s+250m/2\s+64Mi/23Gi\s+3/110\n$", t);
+    }
+
+    [Fact]
+    public void Wide_node_table_must_show_taints()
+    {
+        var n = new Node
+        {
+            Metadata = new ObjectMeta { Name = "gpu1", Namespace = "" },
+            Spec = new NodeSpec { Taints = [new Taint("dedicated", "gpu", "NoSchedule")] },
+            Status = new NodeStatus { Phase = "Unreachable", Address = "akka.tcp://troupe@10.0.0.5:4053", Driver = "runc" },
+        };
+        var t = ObjectTables.Render("Node", [n], Now, wide: true, nodeVersion: "0.1.0").ToString();
+        Assert.Contains("TAINTS", t);
+        Assert.Matches(@"gpu1\s+Unreachable\s+.*akka\.tcp://troupe@10\.0\.0\.5:4053\s+runc\s+dedicated=gpu:NoSchedule", t);
     }
 }
