@@ -51,6 +51,12 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailure.Tell(Sender, Self, cause);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
     /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
     /// <param name="scheduler">Places the pods (the Scheduler singleton's proxy); null places every pod on <paramref name="nodeName"/>.</param>
     public static Props Props(string entityId, ActorsSettings settings, string nodeName, IActorRef catalog, IActorRef? scheduler = null) =>
@@ -366,8 +372,10 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         if (DeploymentReconciler.ProgressDeadline(spec, _status) is { } deadline)
             Timers.StartSingleTimer("progress", CheckProgress.Instance, deadline - now + TimeSpan.FromMilliseconds(50));
         else Timers.Cancel("progress");
-        var annotations = _state.Object.Metadata.Annotations.SetItem("deployment.kubernetes.io/revision",
-            _state.Revisions.GetValueOrDefault(_state.TemplateHash!).ToString());
+        var annotations = _state.Object.Metadata.Annotations
+            .SetItem("deployment.kubernetes.io/revision", _state.Revisions.GetValueOrDefault(_state.TemplateHash!).ToString())
+            // the control node whose shard runs this Deployment now (it moves when that node is lost)
+            .SetItem(PodAnnotations.ControlNode, _nodeName);
         _catalog.Tell(new ObjectObserved(_state.Object with
         {
             Metadata = _state.Object.Metadata with { Annotations = annotations },

@@ -4,8 +4,8 @@ using Akka.Persistence.Sql;
 namespace Troupe.Actors.Hosting;
 
 /// <summary>
-/// Builds the node's configuration, later wins: reference.conf files &lt; <c>cluster.hocon</c> &lt; <c>--config</c> files
-/// &lt; Lighthouse-style environment (<c>CLUSTER_IP</c>, <c>CLUSTER_PORT</c>, <c>CLUSTER_SEEDS</c>) &lt; flags.
+/// Builds the node's configuration, later wins: reference.conf files &lt; <c>cluster.hocon</c> &lt; the state's location
+/// (<c>TROUPE_HOME</c> or <c>TROUPE_DB</c>) &lt; <c>--config</c> files &lt; Lighthouse-style environment (<c>CLUSTER_IP</c>, <c>CLUSTER_PORT</c>, <c>CLUSTER_SEEDS</c>) &lt; flags.
 /// </summary>
 public static class ConfigLoader
 {
@@ -36,10 +36,13 @@ public static class ConfigLoader
             layers.Add(ConfigurationFactory.ParseString(File.ReadAllText(f)));
         }
 
+        // where the state lives is the environment's to say (TROUPE_HOME, TROUPE_DB): above cluster.hocon,
+        // which names SQLite as the embedded default, below --config files (config/postgres.hocon tunes it)
+        layers.Add(Persistence(home));
+
         var clusterHocon = Path.Combine(baseDir, "cluster.hocon");
         if (File.Exists(clusterHocon)) layers.Add(ConfigurationFactory.ParseString(File.ReadAllText(clusterHocon)));
 
-        layers.Add(Persistence(home));
         layers.Add(ConfigurationFactory.FromResource<NodeOptions>("Troupe.Actors.reference.conf"));
         layers.Add(ConfigurationFactory.FromResource<Troupe.Runtime.Drivers.ContainerLaunch>("Troupe.Runtime.reference.conf"));
         layers.Add(SqlPersistence.DefaultConfiguration);

@@ -72,8 +72,14 @@ public static class Program
         var driverName = DriverFactory.Choose(options.Driver, out var warning);
         if (warning is not null) Console.Error.WriteLine($"warning: {warning}");
 
-        if (Environment.GetEnvironmentVariable("TROUPE_DB") is null) EnableWal(home);
+        var db = Environment.GetEnvironmentVariable("TROUPE_DB") is { Length: > 0 } v ? v : null;
+        if (db is null) EnableWal(home);
+        else if (options.Mode != "lighthouse") await PostgresConnection.WaitAsync(db, TimeSpan.FromSeconds(60), Console.Error);
         var config = ConfigLoader.Load(options, home, AppContext.BaseDirectory);
+        if (db is null && options.Mode == "node" && config.GetStringList("akka.cluster.seed-nodes") is { Count: > 0 }
+            && config.GetStringList("akka.cluster.roles").Contains("control"))
+            Console.Error.WriteLine($"warning: this control node keeps its state in {Path.Combine(home, "state.db")}; " +
+                "with more than one control node set TROUPE_DB (config/postgres.hocon) so a Deployment's shard moves with its state");
         var system = ActorSystem.Create("troupe", config);
         var log = Logging.GetLogger(system, "troupe-node");
         var cluster = Cluster.Get(system);
@@ -108,7 +114,7 @@ public static class Program
                 Console.Error.WriteLine($"warning: busybox:latest cannot be made: {e.Message}");
             }
             driver = DriverFactory.Create(driverName, home, nodeName);
-            var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles) with
+            var nodeSettings = NodeSettings.Create(system.Settings.Config, nodeName, home, cluster.SelfAddress.ToString(), driverName, cluster.SelfRoles.Order(StringComparer.Ordinal)) with
             {
                 Labels = options.Labels.SetItem("kubernetes.io/hostname", nodeName),
                 Taints = options.Taints,

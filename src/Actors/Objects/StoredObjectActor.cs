@@ -24,6 +24,12 @@ public sealed class StoredObjectActor : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailure.Tell(Sender, Self, cause);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
     /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
     public static Props Props(string entityId, IActorRef catalog) =>
         BackoffSupervisor.Props(Backoff.OnStop(

@@ -36,6 +36,12 @@ public sealed class BarePodActor : ReceivePersistentActor, IWithTimers
     bool _deleting;
 
     public override string PersistenceId { get; }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailure.Tell(Sender, Self, cause);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>

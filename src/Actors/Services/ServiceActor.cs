@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Troupe.Actors.Hosting;
 using Akka.Event;
 using Akka.Pattern;
 using Akka.Persistence;
@@ -22,6 +23,12 @@ public sealed class ServiceActor : ReceivePersistentActor
     Service? _service;
 
     public override string PersistenceId { get; }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        JournalFailure.Tell(Sender, Self, cause);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
 
     /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
     public static Props Props(string entityId, IActorRef catalog) =>

@@ -187,6 +187,8 @@ public static class PodAnnotations
     public const string User = "troupe.io/user";
     /// <summary>Set by <c>troupe run</c> on the pods it makes: the command line as the user gave it, for <c>troupe ps</c>.</summary>
     public const string Command = "troupe.io/command";
+    /// <summary>Set by Troupe on a Deployment it shows: the control node whose shard runs it now.</summary>
+    public const string ControlNode = "troupe.io/control-node";
 }
 
 /// <summary>An <c>env[]</c> entry: a value, or <c>valueFrom</c> (a ConfigMap key, a pod field) resolved when the container starts.</summary>

@@ -14,6 +14,16 @@ public sealed record PodView(string Name, string Phase, IReadOnlyDictionary<stri
 
     public string? App => Labels.TryGetValue("app", out var a) ? a : null;
 
+    /// <summary><c>spec.nodeName</c>: the node the pod is bound to, or "" while it is not.</summary>
+    public string NodeName
+    {
+        get
+        {
+            using var doc = JsonDocument.Parse(Json);
+            return doc.RootElement.TryGetProperty("spec", out var spec) ? Str(spec, "nodeName") ?? "" : "";
+        }
+    }
+
     public static PodView Parse(JsonElement pod)
     {
         var meta = pod.GetProperty("metadata");

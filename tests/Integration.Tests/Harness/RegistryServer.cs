@@ -54,7 +54,8 @@ public sealed class RegistryServer : IDisposable
         }, s => s == HttpStatusCode.OK);
     }
 
-    static int FreePort()
+    /// <summary>A loopback TCP port nothing listens on now (the kernel's choice).</summary>
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

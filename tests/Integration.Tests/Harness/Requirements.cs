@@ -26,6 +26,13 @@ public static class Requirements
 
     public static void Root() => Need(IsRoot, "needs root");
 
+    /// <summary>Root and a PostgreSQL server installed from Debian (its initdb and pg_ctl).</summary>
+    public static void Postgres()
+    {
+        Need(IsRoot, "needs root (PostgreSQL runs as the postgres user)");
+        Need(PostgresServer.BinDir is not null, "needs PostgreSQL (apt-get install -y postgresql)");
+    }
+
     /// <summary>A program from a Debian package: <paramref name="package"/> names what to install.</summary>
     public static void Tool(string tool, string package) =>
         Need(Which(tool) is not null, $"needs {tool} (apt-get install -y {package})");

@@ -32,9 +32,12 @@ public sealed class TroupeCli : IDisposable
     public ITestOutputHelper? Output { get; set; }
 
     /// <summary>True once <c>up</c> has been called: Dispose then expects <c>down</c> to leave nothing behind.</summary>
-    public bool StartedNode { get; private set; }
+    public bool StartedNode { get; internal set; }
 
     public string RuncRoot => Path.Combine(Home, "runc");
+
+    /// <summary>Set on every command this instance runs, over <see cref="Environment"/> (<c>TROUPE_CLUSTER</c>, <c>TROUPE_DB</c>).</summary>
+    public Dictionary<string, string?> ExtraEnv { get; } = new();
 
     /// <summary>Points this instance at another <c>TROUPE_HOME</c> (a read-only or absent one), without owning it.</summary>
     public void UseHome(string home) => Home = home;
@@ -46,7 +49,9 @@ public sealed class TroupeCli : IDisposable
     public CliResult RunWithStdin(string? stdin, TimeSpan timeout, params string[] args)
     {
         if (args.Length > 0 && args[0] == "up") StartedNode = true;
-        var r = ProcessRunner.Run(RepoRoot.Troupe, args, Environment(Home), timeout, stdin);
+        var env = Environment(Home);
+        foreach (var (k, v) in ExtraEnv) env[k] = v;
+        var r = ProcessRunner.Run(RepoRoot.Troupe, args, env, timeout, stdin);
         Log(r.ToString());
         return r;
     }

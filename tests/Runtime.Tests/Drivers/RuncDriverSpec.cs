@@ -90,8 +90,14 @@ public sealed class RuncDriverSpec : DriverConformance
         Assert.Equal("50000", File.ReadAllText($"/sys/fs/cgroup/cpu/{l.CgroupPath}/cpu.cfs_quota_us").Trim());
         Assert.Equal("50", File.ReadAllText($"/sys/fs/cgroup/pids/{l.CgroupPath}/pids.max").Trim());
         Assert.Contains($"/{l.CgroupPath}", File.ReadAllText($"/proc/{s.Pid}/cgroup"));
-        var child = File.ReadAllText($"/proc/{s.Pid}/task/{s.Pid}/children").Trim();
-        Assert.NotEmpty(child); // catatonit runs sleep
+        // catatonit runs sleep: it forks a moment after runc reports the container started
+        var child = "";
+        for (var i = 0; i < 50 && child.Length == 0; i++)
+        {
+            child = File.ReadAllText($"/proc/{s.Pid}/task/{s.Pid}/children").Trim();
+            if (child.Length == 0) await Task.Delay(100);
+        }
+        Assert.NotEmpty(child);
         await Driver.RemoveAsync(l.Id);
         Assert.Empty(Cgroups.Existing(l.CgroupPath!));
     }

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Troupe.Integration.Tests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Troupe.Integration.Tests.Cluster;
+
+/// <summary>
+/// Issue 6 end to end: a lighthouse and three <c>troupe node</c> processes on loopback (runc driver), sharing a real
+/// PostgreSQL server through <c>TROUPE_DB</c>, driven through <c>TROUPE_CLUSTER</c> naming every node's API. One
+/// test walks the story, as one cluster is costly to start: placement spread and <c>get nodes</c>, an unschedulable
+/// pod's reason, <c>kill -9</c> of a worker (its pods come back on the others), then <c>kill -9</c> of the node
+/// hosting the Deployment's shard (the Deployment recovers on the last node from the journal and adopts the pods
+/// already there: none duplicated, none lost), the shell still answering through the address that is left.
+/// </summary>
+public sealed class MultiNodeSpec(ITestOutputHelper output)
+{
+    const string App = "spread";
+
+    [SkippableFact]
+    public void Three_nodes_spread_pods_and_survive_losing_a_worker_and_the_shard_host()
+    {
+        Requirements.Runc();
+        Requirements.Postgres();
+        using var db = new PostgresServer();
+        using var cluster = new LocalCluster("mn", output, nodes: 3, driver: "runc", db: db.ConnectionString);
+        var cli = cluster.Client;
+        cluster.WaitReady();
+
+        // get nodes: members, roles, status, capacity and what is allocated
+        var nodes = cli.Expect(0, "get", "nodes", "-o", "json").Json.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["n1", "n2", "n3"], nodes.Select(n => n.GetProperty("metadata").GetProperty("name").GetString()).Order());
+        foreach (var n in nodes)
+        {
+            var status = n.GetProperty("status");
+            Assert.True(status.GetProperty("capacity").GetProperty("cpu").GetString() is { Length: > 0 }, n.GetRawText());
+            Assert.True(status.TryGetProperty("allocated", out _), n.GetRawText());
+        }
+        var table = cli.Expect(0, "get", "nodes").Stdout;
+        Assert.Contains("ROLES", table);
+        Assert.Contains("control,worker", table);
+
+        // placement: six replicas spread two to a node, spec.nodeName as get pods -o wide shows it
+        cli.Apply(Manifests.Deployment(App, 6, "sleep 3600", grace: 2));
+        var pods = WaitSpread(cli, 6, cluster.Nodes.Select(n => n.Name).ToArray());
+        Assert.All(pods.GroupBy(p => p.NodeName), g => Assert.Equal(2, g.Count()));
+        var wide = cli.Expect(0, "get", "pods", "-o", "wide").Stdout;
+        foreach (var p in pods) Assert.Contains(p.NodeName, wide.Split('\n').Single(l => l.StartsWith(p.Name + " ")));
+        // each pod runs on the node it is bound to, in that node's runc
+        foreach (var n in cluster.Nodes)
+            Assert.Equal(pods.Where(p => p.NodeName == n.Name).Select(p => p.Container.RuncId).Order(),
+                n.Cli.RuncContainers().Where(c => c.Status == "running").Select(c => c.Id).Order());
+
+        // a pod no node can take stays Pending with the scheduler's reason
+        cli.Apply(Manifests.Deployment("huge", 1, "sleep 3600", memory: "900Gi"), "huge.yaml");
+        var pending = Eventually.Until("huge's pod Pending and Unschedulable", TimeSpan.FromSeconds(30),
+            () => cli.Pods("huge"), ps => ps.Count == 1 && Unschedulable(ps[0]) is not null, TroupeCli.Describe, cluster.Diagnostics);
+        Assert.Equal("Pending", pending[0].Phase);
+        Assert.Equal("", pending[0].NodeName);
+        Assert.Contains("Insufficient memory", Unschedulable(pending[0]));
+        cli.Expect(0, "delete", "deployment", "huge");
+
+        // kill -9 of a worker that does not host the Deployment: its pods run again on the two others
+        var control = ControlNode(cli);
+        var worker = cluster.Nodes.First(n => n.Name != control);
+        var clock = Stopwatch.StartNew();
+        cluster.KillMachine(worker);
+        var survivors = cluster.Nodes.Where(n => !n.Lost).Select(n => n.Name).ToArray();
+        var afterWorker = WaitSpread(cli, 6, survivors, TimeSpan.FromSeconds(60));
+        output.WriteLine($"FIGURE worker loss: {worker.Name} killed, all 6 replicas running again in {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.All(afterWorker.GroupBy(p => p.NodeName), g => Assert.Equal(3, g.Count()));
+        // the pods that were on the survivors were never touched
+        var kept = pods.Where(p => p.NodeName != worker.Name).Select(p => p.Name).ToHashSet();
+        Assert.Subset(afterWorker.Select(p => p.Name).ToHashSet(), kept);
+        cluster.WaitReady();
+        Assert.DoesNotContain($"\n{worker.Name} ", "\n" + cli.Expect(0, "get", "nodes").Stdout);
+
+        // kill -9 of the node hosting the Deployment's shard: it recovers on the last node from PostgreSQL and
+        // adopts the pods already running there
+        var host = cluster.Node(ControlNode(cli));
+        var last = cluster.Nodes.Single(n => !n.Lost && n != host);
+        var onLast = afterWorker.Where(p => p.NodeName == last.Name).Select(p => p.Name).ToHashSet();
+        clock.Restart();
+        cluster.KillMachine(host);
+        var afterHost = WaitSpread(cli, 6, [last.Name], TimeSpan.FromSeconds(90));
+        output.WriteLine($"FIGURE control loss: {host.Name} killed, all 6 replicas running again in {clock.Elapsed.TotalSeconds:F1} s");
+        Eventually.Until($"the Deployment controlled from {last.Name}", TimeSpan.FromSeconds(30), () => ControlNode(cli), n => n == last.Name);
+        Assert.Subset(afterHost.Select(p => p.Name).ToHashSet(), onLast);
+        foreach (var p in afterHost.Where(p => onLast.Contains(p.Name)))
+            Assert.Contains(p.Container.Pid, afterWorker.Where(q => q.Name == p.Name).Select(q => q.Container.Pid));
+        // no duplicate: exactly six containers run on the last node, one per pod
+        Thread.Sleep(3000);
+        var running = last.Cli.RuncContainers().Where(c => c.Status == "running").Select(c => c.Id).Order().ToList();
+        Assert.Equal(cli.Pods(App).Select(p => p.Container.RuncId).Order(), running);
+        Assert.Equal(6, running.Count);
+
+        // the Deployment still takes commands: scale down through the one address that is left
+        cli.Expect(0, "scale", "deployment", App, "--replicas", "2");
+        WaitSpread(cli, 2, [last.Name], TimeSpan.FromSeconds(60));
+        cli.Expect(0, "delete", "deployment", App);
+        cli.WaitForNoPods(App);
+    }
+
+    static List<PodView> WaitSpread(TroupeCli cli, int count, string[] nodes, TimeSpan? timeout = null) =>
+        Eventually.Until($"{count} running pods of {App} on {string.Join(",", nodes)}", timeout ?? TimeSpan.FromSeconds(60),
+            () => cli.Pods(App).ToList(),
+            ps => ps.Count == count && ps.All(p => p.IsRunning && nodes.Contains(p.NodeName)),
+            ps => string.Join("\n", ps.Select(p => $"  {p} on {p.NodeName}")), cli.Diagnostics);
+
+    static string ControlNode(TroupeCli cli)
+    {
+        var d = cli.Expect(0, "get", "deployment", App, "-o", "json").Json;
+        return d.GetProperty("metadata").GetProperty("annotations").GetProperty("troupe.io/control-node").GetString()!;
+    }
+
+    static string? Unschedulable(PodView p)
+    {
+        using var doc = JsonDocument.Parse(p.Json);
+        if (!doc.RootElement.TryGetProperty("status", out var s) || !s.TryGetProperty("conditions", out var cs)) return null;
+        foreach (var c in cs.EnumerateArray())
+            if (c.GetProperty("type").GetString() == "PodScheduled" && c.GetProperty("status").GetString() == "False" &&
+                PodView.Str(c, "reason") == "Unschedulable")
+                return PodView.Str(c, "message") ?? "";
+        return null;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace Troupe.Integration.Tests.Harness;
+
+/// <summary>
+/// A lighthouse and several <c>troupe node</c> processes on loopback, as the README's three-node cluster starts
+/// them: each its own <c>TROUPE_HOME</c> (its own runc root, image store and bridge), its own cluster and API
+/// port, all seeded from the lighthouse and sharing <c>TROUPE_DB</c> when one is given. <see cref="Client"/> is a
+/// <c>troupe</c> whose <c>TROUPE_CLUSTER</c> lists every node's API address. <see cref="KillMachine"/> takes a node
+/// away as a lost machine goes: <c>kill -9</c> of the node and of its containers.
+/// </summary>
+public sealed class LocalCluster : IDisposable
+{
+    public sealed class Member(string name, TroupeCli cli, int clusterPort, int? apiPort)
+    {
+        public string Name { get; } = name;
+        public TroupeCli Cli { get; } = cli;
+        public int ClusterPort { get; } = clusterPort;
+        public int? ApiPort { get; } = apiPort;
+        public string LogPath => Path.Combine(Cli.Home, "out.log");
+        public Process? Shell { get; set; }
+        public bool Lost { get; set; }
+        public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
+        public int? NodePid => Cli.NodePid;
+    }
+
+    readonly ITestOutputHelper _output;
+    readonly string? _db;
+
+    public Member Lighthouse { get; }
+    public IReadOnlyList<Member> Nodes { get; }
+    public TroupeCli Client { get; }
+
+    public LocalCluster(string label, ITestOutputHelper output, int nodes = 3, string driver = "runc", string? db = null)
+    {
+        _output = output;
+        _db = db;
+        Lighthouse = new Member("lighthouse", new TroupeCli($"{label}-lh", output), RegistryServer.FreePort(), null);
+        Nodes = Enumerable.Range(1, nodes)
+            .Select(i => new Member($"n{i}", new TroupeCli($"{label}-n{i}", output), RegistryServer.FreePort(), RegistryServer.FreePort()))
+            .ToList();
+        Client = new TroupeCli($"{label}-client", output);
+        Client.ExtraEnv["TROUPE_CLUSTER"] = string.Join(",", Nodes.Select(n => $"127.0.0.1:{n.ApiPort}"));
+
+        Launch(Lighthouse, "lighthouse", "--port", Lighthouse.ClusterPort.ToString());
+        foreach (var n in Nodes)
+            Launch(n, "node", "--name", n.Name, "--port", n.ClusterPort.ToString(), "--api-port", n.ApiPort.ToString()!,
+                "--seed", $"127.0.0.1:{Lighthouse.ClusterPort}", "--driver", driver);
+    }
+
+    void Launch(Member m, params string[] args)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$TROUPE_LOG\" 2>&1");
+        psi.ArgumentList.Add(RepoRoot.Troupe);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in TroupeCli.Environment(m.Cli.Home))
+        {
+            if (v is null) psi.Environment.Remove(k);
+            else psi.Environment[k] = v;
+        }
+        psi.Environment["TROUPE_LOG"] = m.LogPath;
+        if (_db is not null) psi.Environment["TROUPE_DB"] = _db;
+        m.Shell = Process.Start(psi) ?? throw new XunitException($"cannot start troupe {string.Join(' ', args)}");
+        m.Shell.StandardInput.Close();
+        Client.Log($"started {m.Name}: troupe {string.Join(' ', args)} (TROUPE_HOME={m.Cli.Home}, pid {m.Shell.Id})");
+    }
+
+    /// <summary>Waits until <c>get nodes</c> through the client shows every node that is not lost as Ready.</summary>
+    public void WaitReady(TimeSpan? timeout = null)
+    {
+        var want = Nodes.Where(n => !n.Lost).Select(n => n.Name).ToHashSet();
+        Eventually.Until($"nodes {string.Join(",", want)} Ready", timeout ?? TimeSpan.FromSeconds(90), () =>
+        {
+            foreach (var m in Nodes.Append(Lighthouse))
+                if (m.Shell is { HasExited: true } s && !m.Lost)
+                    throw new XunitException($"{m.Name} exited with {s.ExitCode}:\n{Tail(m.Log)}");
+            var r = Client.Run(TimeSpan.FromSeconds(15), "get", "nodes");
+            return r.ExitCode == 0 ? r.Stdout : r.ToString();
+        }, table => want.All(n => table.Split('\n').Any(l => l.StartsWith(n + " ") && l.Contains(" Ready "))), s => s, Diagnostics);
+    }
+
+    /// <summary>The member named NAME.</summary>
+    public Member Node(string name) => Nodes.Single(n => n.Name == name);
+
+    /// <summary><c>kill -9</c> of the node and of every container it ran: the machine is gone.</summary>
+    public void KillMachine(Member m)
+    {
+        var pid = m.NodePid ?? throw new XunitException($"{m.Name} has no node.json");
+        m.Lost = true;
+        HostProcesses.Kill(pid);
+        foreach (var c in m.Cli.RuncContainers())
+            ProcessRunner.Host(Requirements.Which("runc")!, "--root", m.Cli.RuncRoot, "kill", c.Id, "KILL");
+        Client.Log($"killed {m.Name} (node pid {pid}) and its containers");
+    }
+
+    public string Diagnostics()
+    {
+        var sb = new System.Text.StringBuilder(Client.Diagnostics());
+        foreach (var m in Nodes.Append(Lighthouse))
+            sb.AppendLine($"--- {m.Name} {(m.Lost ? "(lost)" : "")} log tail\n{Tail(m.Log)}");
+        return sb.ToString();
+    }
+
+    static string Tail(string log, int lines = 30) => string.Join("\n", log.Split('\n').TakeLast(lines));
+
+    /// <summary>
+    /// Stops the surviving nodes with <c>troupe down</c> (checked for leaks as a single node is), then what is
+    /// left of the lost ones (their containers, mounts, monitors) and the lighthouse.
+    /// </summary>
+    public void Dispose()
+    {
+        var failures = new List<string>();
+        foreach (var n in Nodes.Where(n => !n.Lost))
+        {
+            try
+            {
+                // a node started by `troupe node` is stopped as `troupe up`'s is: down, then nothing left
+                n.Cli.StartedNode = true;
+                n.Cli.Dispose();
+            }
+            catch (XunitException e) { failures.Add($"{n.Name}: {e.Message}"); }
+        }
+        foreach (var n in Nodes.Where(n => n.Lost)) n.Cli.Dispose();
+        if (Lighthouse.NodePid is { } lp)
+        {
+            HostProcesses.Kill(lp, 15);
+            HostProcesses.WaitGone(lp, TimeSpan.FromSeconds(10));
+        }
+        foreach (var m in Nodes.Append(Lighthouse))
+        {
+            if (m.Shell is { HasExited: false } s) { try { s.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
+            m.Shell?.Dispose();
+        }
+        Lighthouse.Cli.Dispose();
+        Client.Dispose();
+        if (failures.Count > 0) throw new XunitException(string.Join("\n", failures));
+    }
+}
