@@ -118,6 +118,7 @@ public static class Program
             {
                 Labels = options.Labels.SetItem("kubernetes.io/hostname", nodeName),
                 Taints = options.Taints,
+                ApiAddress = options.ApiPort is { } apiPort ? $"{cluster.SelfAddress.Host}:{apiPort}" : null,
             };
             if (driverName == "runc" && Environment.IsPrivilegedProcess)
             {
@@ -156,7 +157,9 @@ public static class Program
                     Console.Error.WriteLine($"warning: no DNS server for pods (they keep the host's resolvers): {e.Message}");
                 }
             }
-            nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images), catalog), ActorNames.NodeAgent);
+            var fetch = new ImageFetch(images, new RegistryClient(), system.Settings.Config.GetString("troupe.runtime.node.image-registry", ""),
+                ct => PeerApis(directory, nodeName, ct), Path.Combine(home, "images", "fetch"));
+            nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images, fetch), catalog), ActorNames.NodeAgent);
             // every worker balances every Service's connections (its ClusterIPs on the pod bridge when there is one)
             var podNetwork = nodeSettings.Network;
             var balancer = new Troupe.Runtime.Networking.ServiceBalancer(podNetwork is null ? null : async () =>
@@ -191,6 +194,14 @@ public static class Program
     }
 
     public static string Version => typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+
+    /// <summary>The command APIs of the other nodes now up, as the node directory knows them.</summary>
+    static async Task<IReadOnlyList<string>> PeerApis(IActorRef directory, string self, CancellationToken ct)
+    {
+        var list = await directory.Ask<NodeDirectory.NodeList>(NodeDirectory.GetNodes.Instance, TimeSpan.FromSeconds(5), ct);
+        return [.. list.Nodes.Where(n => n.Metadata.Name != self && n.Status.Phase == "Up" && n.Status.Api is { Length: > 0 })
+            .Select(n => n.Status.Api!)];
+    }
 
     static void EnableWal(string home)
     {

@@ -178,10 +178,10 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
         Timers.StartPeriodicTimer("announce", Announce.Instance, _settings.HeartbeatInterval);
     }
 
-    /// <summary>A change the Scheduler should see before the next period (a pod arrived or left): announce within 100 ms.</summary>
+    /// <summary>A change the Scheduler should see before the next period (a pod arrived or left): announce within 200 ms.</summary>
     private void AnnounceSoon()
     {
-        if (!Timers.IsTimerActive("announce-soon")) Timers.StartSingleTimer("announce-soon", Announce.Instance, TimeSpan.FromMilliseconds(100));
+        if (!Timers.IsTimerActive("announce-soon")) Timers.StartSingleTimer("announce-soon", Announce.Instance, TimeSpan.FromMilliseconds(200));
     }
 
     /// <summary>Tells the local directory and publishes on the node topic for every other member and the Scheduler.</summary>
@@ -207,9 +207,17 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
             byOwner[e.OwnerKey] = byOwner.GetValueOrDefault(e.OwnerKey) + 1;
         }
         var node = Describe();
+        var now = DateTime.UtcNow;
+        foreach (var (uid, at) in _recentlyTaken.Where(kv => now - kv.Value > RecentWindow).ToList()) _recentlyTaken.Remove(uid);
         return new NodeHeartbeat(node, Self, Environment.ProcessorCount * 1000L, _memoryBytes ?? 0, MaxPods, cpu, memory,
-            byOwner.ToImmutableDictionary(), _pods.Where(kv => !kv.Value.Stopping).Select(kv => kv.Key).ToImmutableArray());
+            byOwner.ToImmutableDictionary(), _pods.Count(kv => !kv.Value.Stopping),
+            _recentlyTaken.Keys.Where(_pods.ContainsKey).ToImmutableArray());
     }
+
+    /// <summary>Pods taken in the last <see cref="RecentWindow"/>: their UIDs ride on a few beats, so one lost beat loses none.</summary>
+    private readonly Dictionary<string, DateTime> _recentlyTaken = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(3);
 
     private int MaxPods => _settings.MaxPods;
     #endregion
@@ -316,6 +324,7 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
             PodSandbox.Props(_settings, _driver, _images, _catalog, m.Pod, m.OwnerKey, m.Epoch, Sender, adopted: false), uid);
         Context.Watch(sandbox);
         _pods[uid] = new Entry(sandbox, m.Pod, adopted: false, m.OwnerKey) { Claimed = true };
+        _recentlyTaken[uid] = DateTime.UtcNow;
         AnnounceSoon();
         Sender.Tell(new PodAccepted(uid, sandbox, false));
     }
@@ -370,6 +379,7 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
                 Roles = _settings.Roles,
                 Phase = "Up",
                 Address = _settings.Address,
+                Api = _settings.ApiAddress,
                 Driver = _settings.DriverName,
                 Capacity = capacity.ToImmutable(),
                 Allocated = ImmutableSortedDictionary.CreateRange(new Dictionary<string, string>

@@ -13,12 +13,14 @@ public interface INodeMessage : IInternalMessage;
 
 /// <summary>
 /// NodeAgent → every member (topic <see cref="NodeTopic.Name"/>), each second: the node, where its agent is, what it
-/// can hold and what its pods take (requests, or limits where a container has none), its pods by owner (the
-/// Scheduler spreads replicas by it) and their UIDs (so the Scheduler knows which of its placements arrived).
+/// can hold and what its pods take (requests, or limits where a container has none), how many pods it runs and
+/// by owner (the Scheduler spreads replicas by it), and the UIDs of the pods it took in the last few seconds (so
+/// the Scheduler knows which of its placements arrived). Only the recent UIDs: a beat stays small with thousands
+/// of pods, as it crosses the cluster every second on the same connections as Akka's own heartbeats.
 /// </summary>
 public sealed record NodeHeartbeat(Node Node, IActorRef Agent, long CpuMillis, long MemoryBytes, int MaxPods,
     long AllocatedCpuMillis, long AllocatedMemoryBytes, ImmutableDictionary<string, int> PodsByOwner,
-    ImmutableArray<string> PodUids) : INodeMessage;
+    int PodCount, ImmutableArray<string> RecentPodUids) : INodeMessage;
 
 /// <summary>
 /// PodActor → NodeAgent: run this pod here. Idempotent on <c>Pod.Metadata.Uid</c>: a pod that already runs (or was

@@ -41,6 +41,9 @@ public sealed record NodeSettings(
     /// <summary>How often the agent announces itself (<see cref="NodeHeartbeat"/>): <c>troupe.runtime.node.heartbeat-interval</c>.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The node's command API as other nodes reach it (<c>host:port</c>), or null without <c>--api-port</c>.</summary>
+    public string? ApiAddress { get; init; }
+
     /// <summary>Pods this node takes at most (<c>troupe.runtime.node.max-pods</c>, Kubernetes' default 110).</summary>
     public int MaxPods { get; init; } = 110;
 

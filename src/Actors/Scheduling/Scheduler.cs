@@ -115,7 +115,7 @@ public sealed class Scheduler : ReceiveActor, IWithStash, IWithTimers
         if (!b.Node.Status.Roles.Contains("worker")) return;
         if (!_nodes.ContainsKey(name)) _log.Info("scheduler: node {0} can take pods", name);
         _nodes[name] = new Known(b, DateTime.UtcNow);
-        foreach (var uid in b.PodUids)
+        foreach (var uid in b.RecentPodUids)
             if (_recent.TryGetValue(uid, out var p) && p.Node == name) _recent.Remove(uid);
     }
 
@@ -137,7 +137,7 @@ public sealed class Scheduler : ReceiveActor, IWithStash, IWithTimers
         var b = k.Beat;
         var name = b.Node.Metadata.Name;
         long cpu = b.AllocatedCpuMillis, mem = b.AllocatedMemoryBytes;
-        var pods = b.PodUids.Length;
+        var pods = b.PodCount;
         var byOwner = b.PodsByOwner;
         foreach (var p in _recent.Values)
         {

@@ -63,6 +63,8 @@ public sealed record NodeStatus
     /// <summary>Up, Joining, Leaving, Exiting, Down, Unreachable.</summary>
     public string Phase { get; set; } = "Up";
     public string Address { get; set; } = "";
+    /// <summary>The node's command API (<c>host:port</c>, <c>troupe node --api-port</c>), or null when it has none.</summary>
+    public string? Api { get; set; }
     public string Driver { get; set; } = "";
     public ImmutableSortedDictionary<string, string> Capacity { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
     public ImmutableSortedDictionary<string, string> Allocated { get; set; } = ImmutableSortedDictionary<string, string>.Empty;

@@ -65,12 +65,13 @@ public sealed class InternalSerializerSpec : TestKit
             Status = new NodeStatus { Roles = ["worker"] },
         };
         var back = RoundTrip(new NodeHeartbeat(node, agent.Ref, 2000, 1L << 30, 110, 250, 64L << 20,
-            ImmutableDictionary<string, int>.Empty.Add("default/web", 2), ["u1", "u2"]));
+            ImmutableDictionary<string, int>.Empty.Add("default/web", 2), 2, ["u1", "u2"]));
         Assert.Equal(agent.Ref.Path, back.Agent.Path);
         Assert.Equal("ssd", back.Node.Metadata.Labels["disk"]);
         Assert.Equal("spot", back.Node.Spec.Taints.Single().Key);
         Assert.Equal(2, back.PodsByOwner["default/web"]);
-        Assert.Equal(["u1", "u2"], back.PodUids.ToArray());
+        Assert.Equal(2, back.PodCount);
+        Assert.Equal(["u1", "u2"], back.RecentPodUids.ToArray());
     }
 
     [Fact]

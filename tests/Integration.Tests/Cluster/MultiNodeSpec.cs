@@ -23,8 +23,11 @@ public sealed class MultiNodeSpec(ITestOutputHelper output)
     {
         Requirements.Runc();
         Requirements.Postgres();
+        Requirements.Tool("docker-registry", "docker-registry");
         using var db = new PostgresServer();
-        using var cluster = new LocalCluster("mn", output, nodes: 3, driver: "runc", db: db.ConnectionString);
+        using var registry = new RegistryServer();
+        using var cluster = new LocalCluster("mn", output, nodes: 3, driver: "runc", db: db.ConnectionString,
+            hocon: $"troupe.runtime.node.image-registry = \"{registry.Host}\"");
         var cli = cluster.Client;
         cluster.WaitReady();
 
@@ -51,6 +54,32 @@ public sealed class MultiNodeSpec(ITestOutputHelper output)
         foreach (var n in cluster.Nodes)
             Assert.Equal(pods.Where(p => p.NodeName == n.Name).Select(p => p.Container.RuncId).Order(),
                 n.Cli.RuncContainers().Where(c => c.Status == "running").Select(c => c.Id).Order());
+
+        // images reach other nodes: one built on n1 runs on n2 and n3, fetched from n1; one pushed to the cluster's
+        // registry (troupe.runtime.node.image-registry) runs everywhere under its short name
+        var context = Directory.CreateTempSubdirectory("troupe-it-mn-build-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(context, "hello"), "built on n1\n");
+            File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM busybox\nCOPY hello /hello\nCMD [\"sleep\", \"3600\"]\n");
+            cluster.Node("n1").Cli.Expect(0, TimeSpan.FromSeconds(120), "build", "-t", "built/app:1", context);
+            cluster.Node("n1").Cli.Expect(0, TimeSpan.FromSeconds(120), "tag", "built/app:1", $"{registry.Host}/pushed:1");
+            cluster.Node("n1").Cli.Expect(0, TimeSpan.FromSeconds(120), "push", $"{registry.Host}/pushed:1");
+        }
+        finally { Directory.Delete(context, recursive: true); }
+        foreach (var (app, image) in new[] { ("fetched", "built/app:1"), ("mirrored", "pushed:1") })
+        {
+            cli.Apply(Manifests.Deployment(app, 3, "", grace: 1, image: image, command: "[\"sh\", \"-c\", \"cat /hello; sleep 3600\"]"), $"{app}.yaml");
+            var ran = Eventually.Until($"3 running pods of {app} on three nodes", TimeSpan.FromSeconds(90), () => cli.Pods(app),
+                ps => ps.Count == 3 && ps.All(p => p.IsRunning) && ps.Select(p => p.NodeName).Distinct().Count() == 3,
+                TroupeCli.Describe, cluster.Diagnostics);
+            foreach (var p in ran)
+                Eventually.Until($"{p.Name}'s log", TimeSpan.FromSeconds(20), () => cli.Run("logs", p.Name).Stdout, o => o.Contains("built on n1"));
+            cli.Expect(0, "delete", "deployment", app);
+        }
+        Assert.Contains("built/app", cluster.Node("n3").Cli.Expect(0, "images").Stdout);
+        cli.WaitForNoPods("fetched");
+        cli.WaitForNoPods("mirrored");
 
         // a pod no node can take stays Pending with the scheduler's reason
         cli.Apply(Manifests.Deployment("huge", 1, "sleep 3600", memory: "900Gi"), "huge.yaml");

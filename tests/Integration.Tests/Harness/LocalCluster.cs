@@ -33,7 +33,8 @@ public sealed class LocalCluster : IDisposable
     public IReadOnlyList<Member> Nodes { get; }
     public TroupeCli Client { get; }
 
-    public LocalCluster(string label, ITestOutputHelper output, int nodes = 3, string driver = "runc", string? db = null)
+    public LocalCluster(string label, ITestOutputHelper output, int nodes = 3, string driver = "runc", string? db = null,
+        string? hocon = null)
     {
         _output = output;
         _db = db;
@@ -45,9 +46,16 @@ public sealed class LocalCluster : IDisposable
         Client.ExtraEnv["TROUPE_CLUSTER"] = string.Join(",", Nodes.Select(n => $"127.0.0.1:{n.ApiPort}"));
 
         Launch(Lighthouse, "lighthouse", "--port", Lighthouse.ClusterPort.ToString());
+        string[] config = [];
+        if (hocon is not null)
+        {
+            var file = Path.Combine(Client.Home, "nodes.hocon");
+            File.WriteAllText(file, hocon);
+            config = ["--config", file];
+        }
         foreach (var n in Nodes)
-            Launch(n, "node", "--name", n.Name, "--port", n.ClusterPort.ToString(), "--api-port", n.ApiPort.ToString()!,
-                "--seed", $"127.0.0.1:{Lighthouse.ClusterPort}", "--driver", driver);
+            Launch(n, ["node", "--name", n.Name, "--port", n.ClusterPort.ToString(), "--api-port", n.ApiPort.ToString()!,
+                "--seed", $"127.0.0.1:{Lighthouse.ClusterPort}", "--driver", driver, .. config]);
     }
 
     void Launch(Member m, params string[] args)
