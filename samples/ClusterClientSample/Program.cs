@@ -124,7 +124,7 @@ static int Fail(string message)
 /// <summary>The command line: where the nodes are and what to run.</summary>
 sealed record SampleArgs(ImmutableArray<string> Contacts, string? File, int? Replicas, TimeSpan Timeout)
 {
-    /// <summary>The Deployment run when no <c>--file</c> is given: busybox sleeping, two replicas.</summary>
+    /// <summary>The Deployment run when no <c>--file</c> is given: busybox sleeping, one replica.</summary>
     const string BuiltIn = """
         apiVersion: apps/v1
         kind: Deployment
