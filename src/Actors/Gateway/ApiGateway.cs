@@ -28,6 +28,8 @@ public sealed partial class ApiGateway : ReceiveActor
     readonly IActorRef _catalog;
     readonly IActorRef _nodeAgent;
     readonly IActorRef _directory;
+    /// <summary>A cluster registry is configured (<c>troupe.runtime.node.image-registry</c>): workers pull what they lack.</summary>
+    readonly bool _clusterRegistry;
     readonly ImageStore _images;
     readonly Pong _pong;
     readonly ILoggingAdapter _log = Context.GetLogger();
@@ -48,6 +50,7 @@ public sealed partial class ApiGateway : ReceiveActor
         _catalog = catalog;
         _nodeAgent = nodeAgent;
         _directory = directory;
+        _clusterRegistry = Context.System.Settings.Config.GetString("troupe.runtime.node.image-registry", "") is { Length: > 0 };
         _images = images;
         _pong = pong;
 
@@ -106,11 +109,22 @@ public sealed partial class ApiGateway : ReceiveActor
         return await _catalog.Ask<ITroupeMessage>(m, _settings.AskTimeout);
     }
 
+    async Task<bool> ImagesFetchableAsync()
+    {
+        if (_clusterRegistry) return true;
+        var nodes = (await _directory.Ask<NodeDirectory.NodeList>(NodeDirectory.GetNodes.Instance, _settings.AskTimeout)).Nodes;
+        return nodes.Length > 1;
+    }
+
     async Task<ITroupeMessage> ApplyAsync(ApplyObjects m)
     {
         // validate everything before applying anything: the same rules the command line checks, for callers
         // that come over ClusterClient without it
         var problems = Troupe.Api.Manifests.ManifestValidator.Check(m.Objects).Select(p => p.ToString()).ToList();
+        // an image this node lacks is an error only where no node could get it: one node and no cluster registry
+        // (in a cluster a worker fetches it from the node that has it, or from the registry; ErrImagePull otherwise)
+        var fetchable = await ImagesFetchableAsync();
+        async Task<bool> Missing(string image) => !fetchable && await _images.ResolveAsync(image) is null;
         foreach (var o in m.Objects)
         {
             switch (o)
@@ -119,12 +133,12 @@ public sealed partial class ApiGateway : ReceiveActor
                     if (d.Spec.Replicas > _settings.MaxReplicas)
                         problems.Add($"deployment.apps/{d.Metadata.Name}: spec.replicas: must be at most {_settings.MaxReplicas}");
                     foreach (var c in d.Spec.Template.Spec.InitContainers.Concat(d.Spec.Template.Spec.Containers))
-                        if (await _images.ResolveAsync(c.Image) is null)
+                        if (await Missing(c.Image))
                             problems.Add($"deployment.apps/{d.Metadata.Name}: spec.template.spec.containers[{c.Name}].image: image \"{c.Image}\" is not in the node's image store (troupe load, build or pull it first)");
                     break;
                 case Pod p:
                     foreach (var c in p.Spec.InitContainers.Concat(p.Spec.Containers))
-                        if (await _images.ResolveAsync(c.Image) is null)
+                        if (await Missing(c.Image))
                             problems.Add($"pod/{p.Metadata.Name}: spec.containers[{c.Name}].image: image \"{c.Image}\" is not in the node's image store (troupe load, build or pull it first)");
                     break;
                 case Service or ConfigMap or Namespace:

@@ -26,8 +26,8 @@ public sealed record PodsScheduled(ImmutableArray<string> Nodes, string? Reason)
 /// proxy at <c>/user/scheduler-proxy</c>). It learns the worker nodes from their <see cref="NodeHeartbeat"/>s and
 /// decides with the pure <see cref="Placement"/>. Between two heartbeats it counts its own recent placements on top
 /// of what a node reported (by pod UID, until the node reports that pod or 30 s pass), so a burst of requests does
-/// not pile onto one node. A fresh singleton (start, fail-over) waits up to <c>warmup</c> for the first heartbeats
-/// before it calls a pod unschedulable.
+/// not pile onto one node. A fresh singleton (start, fail-over) waits until every worker member has sent a heartbeat,
+/// or <c>warmup</c> at most, before it places anything.
 /// </summary>
 public sealed class Scheduler : ReceiveActor, IWithStash, IWithTimers
 {
@@ -48,6 +48,8 @@ public sealed class Scheduler : ReceiveActor, IWithStash, IWithTimers
     readonly Dictionary<string, Known> _nodes = new(StringComparer.Ordinal);
     readonly Dictionary<string, Placed> _recent = new(StringComparer.Ordinal);
     readonly HashSet<Address> _unreachable = new();
+    /// <summary>Worker members that are Up: a warming scheduler waits for a heartbeat from each (or the warmup).</summary>
+    readonly HashSet<Address> _workers = new();
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -60,8 +62,13 @@ public sealed class Scheduler : ReceiveActor, IWithStash, IWithTimers
         Receive<NodeHeartbeat>(m =>
         {
             OnHeartbeat(m);
-            Become(Ready);
-            Stash.UnstashAll();
+            // ready once every worker member has been heard from (a fresh singleton after fail-over would otherwise
+            // place a burst on whichever node beat first)
+            if (_workers.Count > 0 && _workers.All(a => _unreachable.Contains(a) || _nodes.Values.Any(k => k.Beat.Agent.Path.Address.Equals(a))))
+            {
+                Become(Ready);
+                Stash.UnstashAll();
+            }
         });
         Receive<WarmedUp>(_ =>
         {
@@ -84,9 +91,14 @@ public sealed class Scheduler : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<ClusterEvent.UnreachableMember>(m => _unreachable.Add(m.Member.Address));
         Receive<ClusterEvent.ReachableMember>(m => _unreachable.Remove(m.Member.Address));
+        Receive<ClusterEvent.MemberUp>(m =>
+        {
+            if (m.Member.HasRole("worker")) _workers.Add(m.Member.Address);
+        });
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
             _unreachable.Remove(m.Member.Address);
+            _workers.Remove(m.Member.Address);
             foreach (var name in _nodes.Where(kv => kv.Value.Beat.Agent.Path.Address.Equals(m.Member.Address)).Select(kv => kv.Key).ToList())
             {
                 _nodes.Remove(name);
