@@ -50,6 +50,8 @@ public sealed class NodeDirectory : ReceiveActor, IWithTimers
     readonly HashSet<string> _gone = new(StringComparer.Ordinal);
     readonly List<Held> _held = new();
     readonly HashSet<Address> _unreachable = new();
+    /// <summary>Every member: those that run no NodeAgent (a lighthouse, a control-only node) are listed from here.</summary>
+    readonly Dictionary<Address, Member> _members = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -69,8 +71,12 @@ public sealed class NodeDirectory : ReceiveActor, IWithTimers
         Receive<Sweep>(_ => OnSweep());
         Receive<ClusterEvent.UnreachableMember>(m => _unreachable.Add(m.Member.Address));
         Receive<ClusterEvent.ReachableMember>(m => _unreachable.Remove(m.Member.Address));
-        Receive<ClusterEvent.MemberRemoved>(m => OnRemoved(m.Member.Address));
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            _members.Remove(m.Member.Address);
+            OnRemoved(m.Member.Address);
+        });
+        Receive<ClusterEvent.IMemberEvent>(m => _members[m.Member.Address] = m.Member);
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<SubscribeAck>(_ => { });
     }
@@ -154,14 +160,29 @@ public sealed class NodeDirectory : ReceiveActor, IWithTimers
         }
     }
 
-    ImmutableArray<Node> List() =>
-        _nodes.Values.Select(k =>
+    ImmutableArray<Node> List()
+    {
+        var workers = _nodes.Values.Select(k =>
         {
             var n = k.Beat.Node;
             var phase = _unreachable.Contains(k.Beat.Agent.Path.Address) ? "Unreachable"
                 : DateTime.UtcNow - k.At > TimeSpan.FromSeconds(10) ? "NotReady" : n.Status.Phase;
             return n with { Status = n.Status with { Phase = phase } };
-        }).OrderBy(n => n.Metadata.Name, StringComparer.Ordinal).ToImmutableArray();
+        });
+        // members without a NodeAgent, named by their address (their --name lives in their NodeAgent only)
+        var withAgent = _nodes.Values.Select(k => k.Beat.Agent.Path.Address).ToHashSet();
+        var others = _members.Values.Where(m => !withAgent.Contains(m.Address) && !m.HasRole("worker")).Select(m => new Node
+        {
+            Metadata = new ObjectMeta { Name = $"{m.Address.Host}:{m.Address.Port}", Namespace = "" },
+            Status = new NodeStatus
+            {
+                Roles = [.. m.Roles.Order(StringComparer.Ordinal)],
+                Phase = _unreachable.Contains(m.Address) ? "Unreachable" : m.Status.ToString(),
+                Address = m.Address.ToString(),
+            },
+        });
+        return workers.Concat(others).OrderBy(n => n.Metadata.Name, StringComparer.Ordinal).ToImmutableArray();
+    }
 }
 
 /// <summary>Topic on which every NodeAgent announces itself (<see cref="NodeHeartbeat"/>).</summary>

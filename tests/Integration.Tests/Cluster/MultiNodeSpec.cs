@@ -32,8 +32,13 @@ public sealed class MultiNodeSpec(ITestOutputHelper output)
         cluster.WaitReady();
 
         // get nodes: members, roles, status, capacity and what is allocated
-        var nodes = cli.Expect(0, "get", "nodes", "-o", "json").Json.GetProperty("items").EnumerateArray().ToList();
+        var members = cli.Expect(0, "get", "nodes", "-o", "json").Json.GetProperty("items").EnumerateArray().ToList();
+        static bool Has(JsonElement n, string role) => n.GetProperty("status").GetProperty("roles").EnumerateArray().Any(r => r.GetString() == role);
+        var nodes = members.Where(n => Has(n, "worker")).ToList();
         Assert.Equal(["n1", "n2", "n3"], nodes.Select(n => n.GetProperty("metadata").GetProperty("name").GetString()).Order());
+        // the lighthouse is a member too, named by its address, running nothing
+        var lighthouse = Assert.Single(members, n => Has(n, "lighthouse"));
+        Assert.Equal($"127.0.0.1:{cluster.Lighthouse.ClusterPort}", lighthouse.GetProperty("metadata").GetProperty("name").GetString());
         foreach (var n in nodes)
         {
             var status = n.GetProperty("status");
