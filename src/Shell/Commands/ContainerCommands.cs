@@ -53,7 +53,7 @@ internal static class RunCommand
         }
 
         // raw first: opening stdin for the attach must not see the cooked terminal
-        using var raw = a.Has("interactive") && a.Has("tty") && ctx.StdinIsTerminal ? ExecCommand.RawTerminal.Enter() : null;
+        using var raw = a.Has("interactive") && a.Has("tty") && ctx.StdinIsTerminal ? Repl.RawTerminal.Enter() : null;
         if (a.Has("interactive")) Attach(ctx, name);
         var (status, error) = ctx.Client.Stream($"/v1/logs?namespace=default&pod={Uri.EscapeDataString(name)}&follow=true&wait=true", ctx.Out);
         if (status != 200) throw new ShellException(TroupeFailed, error is { Length: > 0 } ? error : $"the node answered HTTP {status}");

@@ -110,7 +110,7 @@ internal static class LogsCommand
                 }
             }
             if (!follow) break;
-            Thread.Sleep(1000);
+            ctx.Pause(TimeSpan.FromSeconds(1));
         }
         if (!found) ctx.Err.WriteLine(Common.NoResources("Pod", ns, false));
         foreach (var f in failures) ctx.Err.WriteLine("error: " + f);

@@ -58,7 +58,7 @@ internal static partial class WaitCommand
                     throw ShellException.User(reply is CommandRejected { Code: "NotFound" } && !delete
                         ? $"{Plural(kind)} \"{name}\" not found"
                         : $"timed out waiting for the condition on {Plural(kind)}/{name}");
-                Thread.Sleep(100);
+                ctx.Pause(TimeSpan.FromMilliseconds(100));
             }
         }
         return 0;
