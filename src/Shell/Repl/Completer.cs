@@ -30,11 +30,17 @@ internal sealed class Completer(Func<string, string, bool, IReadOnlyList<string>
     /// <summary>Flags whose value is the next word (so that word is no positional).</summary>
     static readonly HashSet<string> ValueFlags =
     [
-        "-n", "--namespace", "-o", "--output", "-l", "--selector", "-c", "--container", "-f", "--filename", "--replicas",
+        "-n", "--namespace", "-o", "--output", "-l", "--selector", "-c", "--container", "--filename", "--replicas",
         "--tail", "--timeout", "--to-revision", "--for", "--since",
     ];
 
     static readonly HashSet<string> ExecValueFlags = ["-e", "--env", "-w", "--workdir", "-u", "--user"];
+
+    /// <summary>The verbs whose <c>-f</c> names a file (for <c>logs</c> it is <c>--follow</c>).</summary>
+    static readonly string[] FileVerbs = ["apply", "delete", "compose", "build"];
+
+    static bool TakesValue(string verb, string flag) =>
+        ValueFlags.Contains(flag) || flag == "-f" && FileVerbs.Contains(verb) || verb is "exec" or "run" && ExecValueFlags.Contains(flag);
 
     /// <summary>A completer that asks the context's node for object names.</summary>
     public static Completer ForNode(ShellContext ctx) => new((kind, ns, all) =>
@@ -78,7 +84,7 @@ internal sealed class Completer(Func<string, string, bool, IReadOnlyList<string>
             var w = done[i];
             if (w is "-A" or "--all-namespaces") all = true;
             else if (w.StartsWith("--namespace=", StringComparison.Ordinal)) ns = w["--namespace=".Length..];
-            else if (ValueFlags.Contains(w) || verb == "exec" && ExecValueFlags.Contains(w))
+            else if (TakesValue(verb, w))
             {
                 if (i + 1 == done.Count) return FlagValues(w, word);
                 if (w is "-n" or "--namespace") ns = done[i + 1];
