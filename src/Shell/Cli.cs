@@ -147,10 +147,12 @@ public static class Cli
           node [--name N] [--port P] ...    run a node in the foreground
           lighthouse [--port 4053]          run a seed-only node
           version                           client and node versions
+          shell [--cluster host:port,...]   interactive: these verbs without "troupe", history, Tab completion
+                                            of verbs, kinds and names; get -w redraws in place; lines from a pipe run too
 
         Objects:
           apply -f FILE|DIR|- [--dry-run[=client|server]] [-n NS] [--skip-unsupported]
-          get KIND [NAME] [-o json|yaml|wide|name|jsonpath=...] [-l SEL] [-n NS] [-A]
+          get KIND [NAME] [-o json|yaml|wide|name|jsonpath=...] [-l SEL] [-n NS] [-A] [-w]
           describe KIND NAME
           delete KIND NAME | KIND/NAME | -f FILE
           scale deployment NAME --replicas N
