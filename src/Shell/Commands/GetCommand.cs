@@ -36,6 +36,7 @@ internal static class GetCommand
             return WatchInPlace(ctx, format, kind, names, items, ns, all, selector, a.Has("no-headers"), nodeVersion);
         var code = Print(ctx, format, kind, items, single: names.Count == 1, ns, all, a.Has("no-headers"), nodeVersion);
         if (!watch) return code;
+        ctx.Out.Flush(); // the first listing shows before the first change does
         return Watch(ctx, format, kind, names, items, ns, all, selector, nodeVersion);
     }
 

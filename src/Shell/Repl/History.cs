@@ -45,9 +45,11 @@ internal sealed class History
 
     public string this[int index] => _lines[index];
 
+    /// <summary>Keeps a line typed (its trailing blanks dropped, as Tab leaves one).</summary>
     public void Add(string line)
     {
-        if (line.Trim().Length == 0 || _lines.Count > 0 && _lines[^1] == line) return;
+        line = line.TrimEnd();
+        if (line.Length == 0 || _lines.Count > 0 && _lines[^1] == line) return;
         _lines.Add(line);
         if (_lines.Count > Limit) _lines.RemoveAt(0);
         if (_file is null) return;
