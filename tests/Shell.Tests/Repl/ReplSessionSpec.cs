@@ -141,4 +141,28 @@ public sealed class ReplSessionSpec : IDisposable
         Assert.Equal("Deployment", ((GetObjects)_node.Received[^1]).Kind);
         Assert.False(session.Interrupt()); // nothing runs any more
     }
+
+    [Fact]
+    public void Shell_must_close_a_follow_on_CtrlC_even_while_the_node_has_not_answered()
+    {
+        using var release = new ManualResetEventSlim();
+        _node.GetHandler = _ =>
+        {
+            release.Wait(TimeSpan.FromSeconds(20));
+            return (200, ["late\n"]);
+        };
+        var o = new StringWriter();
+        var ctx = new ShellContext(TextWriter.Synchronized(o), TextWriter.Null, Env);
+        var lines = new Queue<string>(["logs -f web-7d4b9c-x2k4p"]);
+        var session = new ReplSession(ctx, () => lines.TryDequeue(out var l) ? l : null, interactive: false);
+        var run = Task.Run(session.Run);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_node.Gets.Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.StartsWith("/v1/logs?", _node.Gets.Single());
+        Assert.True(session.Interrupt());
+        Assert.True(run.Wait(TimeSpan.FromSeconds(5)), "the follow did not stop");
+        Assert.Equal(0, run.Result);
+        release.Set();
+        Assert.DoesNotContain("late", o.ToString());
+    }
 }
