@@ -1,4 +1,3 @@
-using Troupe.Api.Objects;
 using Troupe.Api.Protocol;
 using Troupe.Shell.Repl;
 using Troupe.Shell.Tests.Connection;
@@ -23,9 +22,9 @@ public sealed class CompleterSpec : IDisposable
         {
             Handler = m => m switch
             {
-                GetObjects { Kind: "Pod" } => List(Fixtures.RunningPod, Fixtures.CrashingPod),
-                GetObjects { Kind: "Deployment" } => List(Fixtures.WebDeployment),
-                GetObjects { Kind: "Namespace" } => List(Prod, KubeSystem),
+                GetObjects { Kind: "Pod" } => Fixtures.List(Fixtures.RunningPod, Fixtures.CrashingPod),
+                GetObjects { Kind: "Deployment" } => Fixtures.List(Fixtures.WebDeployment),
+                GetObjects { Kind: "Namespace" } => Fixtures.List(Prod, KubeSystem),
                 _ => CommandRejected.Invalid("?"),
             },
         };
@@ -38,8 +37,6 @@ public sealed class CompleterSpec : IDisposable
         _node.Dispose();
         _home.Dispose();
     }
-
-    static ObjectList List(params string[] json) => new([.. json.Select(Fixtures.Object)], 1);
 
     IReadOnlyList<string> Candidates(string line) => _completer.Complete(line).Candidates;
 

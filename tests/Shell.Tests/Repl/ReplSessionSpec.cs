@@ -1,5 +1,4 @@
 using System.Text;
-using Troupe.Api.Objects;
 using Troupe.Api.Protocol;
 using Troupe.Shell.Repl;
 using Troupe.Shell.Tests.Connection;
@@ -19,8 +18,8 @@ public sealed class ReplSessionSpec : IDisposable
         Handler = m => m switch
         {
             Ping => new Pong("node-1", "9.9.9", "127.0.0.1:4053", "fake"),
-            GetObjects { Kind: "Pod" } => List(Fixtures.RunningPod),
-            GetObjects { Kind: "Deployment" } => List(Fixtures.WebDeployment),
+            GetObjects { Kind: "Pod" } => Fixtures.List(Fixtures.RunningPod),
+            GetObjects { Kind: "Deployment" } => Fixtures.List(Fixtures.WebDeployment),
             ScaleDeployment s => new CommandAccepted(s.Name),
             _ => CommandRejected.Invalid("unexpected"),
         },
@@ -31,8 +30,6 @@ public sealed class ReplSessionSpec : IDisposable
         _node.Dispose();
         _home.Dispose();
     }
-
-    static ObjectList List(params string[] json) => new([.. json.Select(Fixtures.Object)], 1);
 
     Dictionary<string, string?> Env => new() { ["TROUPE_HOME"] = _home.Path };
 
