@@ -162,4 +162,18 @@ public sealed class ReplSessionSpec : IDisposable
         release.Set();
         Assert.DoesNotContain("late", o.ToString());
     }
+
+    [Fact]
+    public void Shell_must_run_what_the_line_editor_completed_from_the_nodes_names()
+    {
+        var o = new StringWriter();
+        var ctx = new ShellContext(o, TextWriter.Null, Env);
+        var terminal = new ScriptedTerminal().Type("sc\tdep\t w\t--replicas 2\n").Type("get deploy/\t\n");
+        var editor = new LineEditor(terminal, History.InMemory(), Completer.ForNode(ctx).Complete);
+        var code = new ReplSession(ctx, () => editor.ReadLine(ReplCommand.Prompt), interactive: true).Run();
+        Assert.Equal(0, code);
+        Assert.Contains(new ScaleDeployment("default", "web", 2), _node.Received);
+        Assert.Equal(new GetObjects("Deployment", "default", "web"), _node.Received[^1]);
+        Assert.Contains("deployment.apps/web scaled", o.ToString());
+    }
 }
