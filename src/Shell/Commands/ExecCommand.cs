@@ -15,7 +15,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class ExecCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Bool("interactive", "-i", "--interactive"), Flag.Bool("tty", "-t", "--tty"),
         Flag.Value("container", "-c", "--container"), Flag.Many("env", "-e", "--env"), Flag.Value("workdir", "-w", "--workdir"),

@@ -10,7 +10,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class GetCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Value("output", "-o", "--output"), Flag.Value("selector", "-l", "--selector"),
         Flag.Bool("all-namespaces", "-A", "--all-namespaces"), Flag.Bool("watch", "-w", "--watch"),

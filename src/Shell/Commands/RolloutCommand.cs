@@ -23,7 +23,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class RolloutCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Value("to-revision", "--to-revision"), Flag.Value("revision", "--revision"),
         Flag.Value("timeout", "--timeout"), Flag.Optional("watch", "-w", "--watch"),

@@ -13,7 +13,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static partial class WaitCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("for", "--for"), Flag.Value("timeout", "--timeout"), Flag.Value("selector", "-l", "--selector")];
+    internal static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("for", "--for"), Flag.Value("timeout", "--timeout"), Flag.Value("selector", "-l", "--selector")];
 
     const string Usage = "wait --for=condition=Available deployment/NAME [--timeout 60s]";
 

@@ -1,5 +1,6 @@
 using Troupe.Api.Objects;
 using Troupe.Api.Protocol;
+using Troupe.Shell.Commands;
 
 namespace Troupe.Shell.Repl;
 
@@ -13,7 +14,8 @@ namespace Troupe.Shell.Repl;
 /// of that kind's objects (in the line's <c>-n</c> namespace, or all with <c>-A</c>); <c>KIND/NA</c> completes
 /// as <c>KIND/NAME</c>;</item>
 /// <item>after <c>logs</c>/<c>exec</c>/<c>stop</c>/<c>kill</c>/<c>rm</c>: a pod's name;</item>
-/// <item>after <c>rollout</c>/<c>set</c>: their subcommand, then <c>deployment/NAME</c>.</item>
+/// <item>after <c>rollout</c>/<c>set</c>: their subcommand, then <c>deployment/NAME</c>;</item>
+/// <item>a word that starts with <c>-</c>: the verb's flags, from its own flag table.</item>
 /// </list>
 /// Object names come from the node (<see cref="GetObjects"/>) at each Tab; a node that does not answer offers
 /// nothing. INTERNAL API.
@@ -27,20 +29,17 @@ internal sealed class Completer(Func<string, string, bool, IReadOnlyList<string>
     static readonly string[] PodVerbs = ["logs", "exec", "stop", "kill", "rm"];
     static readonly string[] Outputs = ["json", "yaml", "wide", "name", "jsonpath="];
 
-    /// <summary>Flags whose value is the next word (so that word is no positional).</summary>
-    static readonly HashSet<string> ValueFlags =
-    [
-        "-n", "--namespace", "-o", "--output", "-l", "--selector", "-c", "--container", "--filename", "--replicas",
-        "--tail", "--timeout", "--to-revision", "--for", "--since",
-    ];
+    /// <summary>The verbs' own flag tables: which flags take the next word as their value, and what <c>-</c> completes to.</summary>
+    static readonly Dictionary<string, Flag[]> VerbFlags = new(StringComparer.Ordinal)
+    {
+        ["apply"] = ApplyCommand.Flags, ["get"] = GetCommand.Flags, ["describe"] = DescribeCommand.Flags,
+        ["delete"] = DeleteCommand.Flags, ["scale"] = ScaleCommand.Flags, ["logs"] = LogsCommand.Flags,
+        ["exec"] = ExecCommand.Flags, ["rollout"] = RolloutCommand.Flags, ["set"] = SetCommand.Flags,
+        ["wait"] = WaitCommand.Flags, ["run"] = RunCommand.Flags, ["ps"] = PsCommand.Flags, ["stop"] = StopCommand.Flags,
+        ["kill"] = KillCommand.Flags, ["rm"] = RmCommand.Flags, ["images"] = ImagesCommand.Flags,
+    };
 
-    static readonly HashSet<string> ExecValueFlags = ["-e", "--env", "-w", "--workdir", "-u", "--user"];
-
-    /// <summary>The verbs whose <c>-f</c> names a file (for <c>logs</c> it is <c>--follow</c>).</summary>
-    static readonly string[] FileVerbs = ["apply", "delete", "compose", "build"];
-
-    static bool TakesValue(string verb, string flag) =>
-        ValueFlags.Contains(flag) || flag == "-f" && FileVerbs.Contains(verb) || verb is "exec" or "run" && ExecValueFlags.Contains(flag);
+    static Flag? FlagOf(string verb, string word) => VerbFlags.GetValueOrDefault(verb)?.FirstOrDefault(f => f.Names.Contains(word));
 
     /// <summary>A completer that asks the context's node for object names.</summary>
     public static Completer ForNode(ShellContext ctx) => new((kind, ns, all) =>
@@ -82,17 +81,20 @@ internal sealed class Completer(Func<string, string, bool, IReadOnlyList<string>
         for (var i = 1; i < done.Count; i++)
         {
             var w = done[i];
+            if (w == "--") break; // a command's words follow (exec POD -- CMD)
             if (w is "-A" or "--all-namespaces") all = true;
             else if (w.StartsWith("--namespace=", StringComparison.Ordinal)) ns = w["--namespace=".Length..];
-            else if (TakesValue(verb, w))
+            else if (FlagOf(verb, w) is { TakesValue: true, OptionalValue: false } flag)
             {
-                if (i + 1 == done.Count) return FlagValues(w, word);
-                if (w is "-n" or "--namespace") ns = done[i + 1];
+                if (i + 1 == done.Count) return FlagValues(flag, word);
+                if (flag.Key == "namespace") ns = done[i + 1];
                 i++;
             }
             else if (!w.StartsWith('-')) positionals.Add(w);
         }
-        if (word.StartsWith('-')) return [];
+        if (done.Contains("--")) return [];
+        if (word.StartsWith('-'))
+            return VerbFlags.GetValueOrDefault(verb)?.SelectMany(f => f.Names) ?? [];
 
         if (KindVerbs.Contains(verb))
         {
@@ -121,11 +123,11 @@ internal sealed class Completer(Func<string, string, bool, IReadOnlyList<string>
         return names(kind, ns, all).Select(n => prefix + n);
     }
 
-    IEnumerable<string> FlagValues(string flag, string word) => flag switch
+    IEnumerable<string> FlagValues(Flag flag, string word) => flag.Key switch
     {
-        "-n" or "--namespace" => names("Namespace", "default", false),
-        "-o" or "--output" => Outputs,
-        "-f" or "--filename" => Files(word),
+        "namespace" => names("Namespace", "default", false),
+        "output" => Outputs,
+        "filename" => Files(word),
         _ => [],
     };
 

@@ -124,4 +124,18 @@ public sealed class CompleterSpec : IDisposable
         Assert.Empty(Candidates("get pods "));
         Assert.Equal(["pods"], Candidates("get pod"));
     }
+
+    [Fact]
+    public void Completer_must_offer_the_verbs_own_flags_and_know_which_take_a_value()
+    {
+        Assert.Equal(["--all-namespaces", "--help"], Candidates("get pods --a").Concat(Candidates("get pods --h")));
+        Assert.Equal(["--replicas"], Candidates("scale deploy web --r"));
+        Assert.Equal(["--follow"], Candidates("logs --fo"));
+        Assert.Contains("-w", Candidates("get pods -"));
+        // -f is a file for apply and a switch for logs; -w a value for exec and a switch for get
+        Assert.Equal(["web-7d4b9c-x2k4p"], Candidates("logs -f w"));
+        Assert.Equal(["web-7d4b9c-x2k4p"], Candidates("get -w pods w"));
+        Assert.Empty(Candidates("exec -w w"));
+        Assert.Empty(Candidates("exec web -- sh -c w")); // the command's own words
+    }
 }
