@@ -131,6 +131,8 @@ internal sealed class ReplSession(ShellContext ctx, Func<string?> readLine, bool
         }
 
         using var cancel = new CancellationTokenSource();
+        using var ended = new CancellationTokenSource();
+        if (interactive) ctx.UseInput(new CommandInput(ended.Token));
         ctx.Cancellation = cancel.Token;
         Volatile.Write(ref _running, cancel);
         int result;
@@ -139,6 +141,7 @@ internal sealed class ReplSession(ShellContext ctx, Func<string?> readLine, bool
         {
             Volatile.Write(ref _running, null);
             ctx.Cancellation = default;
+            ended.Cancel();
         }
         if (cancel.IsCancellationRequested)
         {

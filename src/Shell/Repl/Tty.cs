@@ -94,6 +94,26 @@ internal static unsafe partial class Tty
         }
     }
 
+    /// <summary>
+    /// Reads what stdin has (up to <paramref name="buffer"/>'s length), waiting at most <paramref name="timeoutMs"/>:
+    /// the count, 0 at the end of input, -1 when the time ran out.
+    /// </summary>
+    public static int Read(Span<byte> buffer, int timeoutMs)
+    {
+        while (true)
+        {
+            var p = new PollFd { Fd = 0, Events = POLLIN };
+            var ready = Poll(&p, 1, timeoutMs);
+            if (ready < 0 && Marshal.GetLastPInvokeError() == EINTR) continue;
+            if (ready == 0) return -1;
+            if (ready < 0) return 0;
+            nint n;
+            fixed (byte* b = buffer) n = Read(0, b, buffer.Length);
+            if (n < 0 && Marshal.GetLastPInvokeError() == EINTR) continue;
+            return n < 0 ? 0 : (int)n;
+        }
+    }
+
     /// <summary>The size of the terminal stdout writes to, or 80×24 when that is not known.</summary>
     public static (int Columns, int Rows) Size()
     {
@@ -101,4 +121,34 @@ internal static unsafe partial class Tty
         if (IoctlWinSize(1, TIOCGWINSZ, &w) == 0 && w.Cols > 0 && w.Rows > 0) return (w.Cols, w.Rows);
         return (80, 24);
     }
+}
+
+/// <summary>
+/// stdin for one command of <c>troupe shell</c> on a terminal (what <c>exec -i</c> sends, what <c>apply -f -</c>
+/// reads): it ends when the command does, so a reader thread the command left behind cannot take the keys typed
+/// at the next prompt. INTERNAL API.
+/// </summary>
+internal sealed class CommandInput(CancellationToken commandEnded) : Stream
+{
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        while (!commandEnded.IsCancellationRequested)
+        {
+            var n = Tty.Read(buffer, 100);
+            if (n >= 0) return n;
+        }
+        return 0;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
