@@ -117,6 +117,11 @@ public sealed class ReplSessionSpec : IDisposable
         Assert.Contains("In troupe shell:", r.Stdout);
         Assert.Contains("Usage: troupe scale", r.Stdout);
         Assert.Equal("error: this is troupe shell already", ErrLines(r)[1]);
+
+        var usage = ShellRun.Of(_home.Path, "shell", "--help");
+        Assert.Equal(0, usage.ExitCode);
+        Assert.Equal("Usage: troupe shell [--cluster host:port[,host:port]]\n", usage.Stdout);
+        Assert.Contains("shell [--cluster host:port,...]", ShellRun.Of(_home.Path, "help").Stdout);
     }
 
     [Fact]
