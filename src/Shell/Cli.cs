@@ -11,46 +11,51 @@ public static class Cli
 {
     delegate int Command(ShellContext ctx, IReadOnlyList<string> args);
 
-    /// <summary>Verb → command. Verbs of later issues are listed in <see cref="Planned"/>.</summary>
-    static Command? Find(string verb) => verb switch
+    /// <summary>Verb → command (<c>shell</c> runs the others, line by line).</summary>
+    static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
-        "version" => VersionCommand.Run,
-        "up" => UpCommand.Run,
-        "down" => DownCommand.Run,
-        "node" => (c, a) => NodeCommand.Run(c, "node", a),
-        "lighthouse" => (c, a) => NodeCommand.Run(c, "lighthouse", a),
-        "apply" => ApplyCommand.Run,
-        "get" => GetCommand.Run,
-        "describe" => DescribeCommand.Run,
-        "delete" => DeleteCommand.Run,
-        "scale" => ScaleCommand.Run,
-        "logs" => LogsCommand.Run,
-        "images" => ImagesCommand.Run,
-        "load" => LoadCommand.Run,
-        "build" => BuildCommand.Run,
-        "tag" => TagCommand.Run,
-        "rmi" => RmiCommand.Run,
-        "save" => SaveCommand.Run,
-        "import" => ImportCommand.Run,
-        "run" => RunCommand.Run,
-        "ps" => PsCommand.Run,
-        "stop" => StopCommand.Run,
-        "kill" => KillCommand.Run,
-        "rm" => RmCommand.Run,
-        "exec" => ExecCommand.Run,
-        "pull" => TransferCommands.Pull,
-        "push" => TransferCommands.Push,
-        "wait" => WaitCommand.Run,
-        "set" => SetCommand.Run,
-        "rollout" => RolloutCommand.Run,
-        "compose" => ComposeCommand.Run,
-        _ => null,
+        ["version"] = VersionCommand.Run,
+        ["up"] = UpCommand.Run,
+        ["down"] = DownCommand.Run,
+        ["node"] = (c, a) => NodeCommand.Run(c, "node", a),
+        ["lighthouse"] = (c, a) => NodeCommand.Run(c, "lighthouse", a),
+        ["apply"] = ApplyCommand.Run,
+        ["get"] = GetCommand.Run,
+        ["describe"] = DescribeCommand.Run,
+        ["delete"] = DeleteCommand.Run,
+        ["scale"] = ScaleCommand.Run,
+        ["logs"] = LogsCommand.Run,
+        ["images"] = ImagesCommand.Run,
+        ["load"] = LoadCommand.Run,
+        ["build"] = BuildCommand.Run,
+        ["tag"] = TagCommand.Run,
+        ["rmi"] = RmiCommand.Run,
+        ["save"] = SaveCommand.Run,
+        ["import"] = ImportCommand.Run,
+        ["run"] = RunCommand.Run,
+        ["ps"] = PsCommand.Run,
+        ["stop"] = StopCommand.Run,
+        ["kill"] = KillCommand.Run,
+        ["rm"] = RmCommand.Run,
+        ["exec"] = ExecCommand.Run,
+        ["pull"] = TransferCommands.Pull,
+        ["push"] = TransferCommands.Push,
+        ["wait"] = WaitCommand.Run,
+        ["set"] = SetCommand.Run,
+        ["rollout"] = RolloutCommand.Run,
+        ["compose"] = ComposeCommand.Run,
+        ["shell"] = Repl.ReplCommand.Run,
     };
+
+    static Command? Find(string verb) => Commands.GetValueOrDefault(verb);
+
+    /// <summary>Every verb, sorted (what Tab completes first in <c>troupe shell</c>).</summary>
+    internal static IEnumerable<string> Verbs => Commands.Keys.Order(StringComparer.Ordinal);
 
     /// <summary>Verbs in the contract that later issues implement: they exit 1 saying so.</summary>
     static readonly string[] Planned =
     [
-        "shell", "chaos",
+        "chaos",
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null) =>
@@ -78,6 +83,11 @@ public static class Cli
         {
             return Fail(ctx, e.ExitCode, e.Message);
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C in troupe shell: the user stopped it, there is nothing to report
+            return ExitCodes.Interrupted;
+        }
         catch (ManifestException e)
         {
             var more = e.Problems.Length > 1 ? $" (and {e.Problems.Length - 1} more problem{(e.Problems.Length > 2 ? "s" : "")})" : "";
@@ -98,7 +108,7 @@ public static class Cli
         }
     }
 
-    static int Fail(ShellContext ctx, int code, string message)
+    internal static int Fail(ShellContext ctx, int code, string message)
     {
         ctx.Out.Flush();
         ctx.Err.WriteLine("error: " + message.ReplaceLineEndings(" ").Trim());
@@ -137,10 +147,12 @@ public static class Cli
           node [--name N] [--port P] ...    run a node in the foreground
           lighthouse [--port 4053]          run a seed-only node
           version                           client and node versions
+          shell [--cluster host:port,...]   interactive: these verbs without "troupe", history, Tab completion
+                                            of verbs, kinds and names; get -w redraws in place; lines from a pipe run too
 
         Objects:
           apply -f FILE|DIR|- [--dry-run[=client|server]] [-n NS] [--skip-unsupported]
-          get KIND [NAME] [-o json|yaml|wide|name|jsonpath=...] [-l SEL] [-n NS] [-A]
+          get KIND [NAME] [-o json|yaml|wide|name|jsonpath=...] [-l SEL] [-n NS] [-A] [-w]
           describe KIND NAME
           delete KIND NAME | KIND/NAME | -f FILE
           scale deployment NAME --replicas N

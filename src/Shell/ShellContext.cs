@@ -42,6 +42,22 @@ public sealed class ShellContext
     public TimeProvider Time { get; }
     public DateTimeOffset Now => Time.GetUtcNow();
 
+    /// <summary>
+    /// Cancelled when the user presses Ctrl-C in <c>troupe shell</c>: the open connection closes and a waiting
+    /// command (<c>get -w</c>, <c>logs -f</c>, <c>rollout status</c>) ends with <see cref="OperationCanceledException"/>.
+    /// A one-shot command is never cancelled (Ctrl-C ends the process).
+    /// </summary>
+    public CancellationToken Cancellation { get; set; }
+
+    /// <summary>True while a command runs inside <c>troupe shell</c> (where <c>get -w</c> redraws in place).</summary>
+    public bool InShell { get; set; }
+
+    /// <summary>Waits <paramref name="interval"/> between two looks, or throws at once when the command is cancelled.</summary>
+    public void Pause(TimeSpan interval)
+    {
+        if (Cancellation.WaitHandle.WaitOne(interval)) throw new OperationCanceledException(Cancellation);
+    }
+
     /// <summary>Set by <c>--cluster</c>; else <c>TROUPE_CLUSTER</c>; else the local node's socket.</summary>
     public string? Cluster { get; set; }
 

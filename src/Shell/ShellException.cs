@@ -22,4 +22,7 @@ public static class ExitCodes
     public const int UserError = 1;
     public const int UsageError = 2;
     public const int NoCluster = 3;
+
+    /// <summary>A command stopped by Ctrl-C inside <c>troupe shell</c> (128 + SIGINT, as a POSIX shell reports it).</summary>
+    public const int Interrupted = 130;
 }

@@ -92,7 +92,6 @@ public sealed class CliSpec : IDisposable
     }
 
     [Theory]
-    [InlineData("shell")]
     [InlineData("chaos")]
     public void Cli_must_say_a_later_verb_is_not_implemented_yet(string verb)
     {

@@ -101,6 +101,10 @@ public static class Kinds
         ("Event", ["events", "event", "ev"]),
     ];
 
+    /// <summary>Every kind with its plural and its short name (<c>("Deployment", "deployments", "deploy")</c>), as <c>get</c> takes them.</summary>
+    public static IEnumerable<(string Kind, string Plural, string Short)> Spellings =>
+        Table.Select(t => (t.Kind, t.Names[0], t.Names[^1]));
+
     /// <summary>Canonical kind for a user's spelling (<c>deploy</c>, <c>Deployments</c>, <c>deployment.apps</c>), or null.</summary>
     public static string? Resolve(string name)
     {

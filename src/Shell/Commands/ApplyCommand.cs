@@ -11,7 +11,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class ApplyCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Many("filename", "-f", "--filename"), Flag.Optional("dry-run", "--dry-run"),
         Flag.Bool("skip-unsupported", "--skip-unsupported"), Flag.Value("output", "-o", "--output"),

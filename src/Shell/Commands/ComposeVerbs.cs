@@ -95,18 +95,38 @@ internal static class ComposeVerbs
         if (a.Has("detach")) return 0;
 
         // attached: every service's output until Ctrl-C, which stops the project's containers
-        var stopping = 0;
-        Console.CancelKeyPress += (_, e) =>
+        void Stop()
         {
-            if (Interlocked.Exchange(ref stopping, 1) == 1) return; // a second Ctrl-C: die at once
-            e.Cancel = true;
-            ctx.Err.WriteLine("Gracefully stopping... (press Ctrl+C again to force)");
+            ctx.Err.WriteLine(ctx.InShell ? "Gracefully stopping..." : "Gracefully stopping... (press Ctrl+C again to force)");
             foreach (var d in Deployments(ctx, project))
                 ctx.Client.Send(new ScaleDeployment(d.Metadata.Namespace, d.Metadata.Name, 0));
-            Environment.Exit(0);
-        };
-        return LogsCommand.Selected(ctx, ProjectSelector(project), Namespace.Default, follow: true, tail: null, onlyContainer: null,
-            prefix: (pod, _) => $"{pod.Metadata.Name}  | ");
+        }
+        if (!ctx.InShell)
+        {
+            var stopping = 0;
+            Console.CancelKeyPress += (_, e) =>
+            {
+                if (Interlocked.Exchange(ref stopping, 1) == 1) return; // a second Ctrl-C: die at once
+                e.Cancel = true;
+                Stop();
+                Environment.Exit(0);
+            };
+        }
+        try
+        {
+            return LogsCommand.Selected(ctx, ProjectSelector(project), Namespace.Default, follow: true, tail: null, onlyContainer: null,
+                prefix: (pod, _) => $"{pod.Metadata.Name}  | ");
+        }
+        catch (OperationCanceledException) when (ctx.InShell)
+        {
+            // troupe shell's Ctrl-C cancelled the follow: stop the containers (with the context's requests allowed
+            // again), then back to the prompt
+            var cancelled = ctx.Cancellation;
+            ctx.Cancellation = default;
+            try { Stop(); }
+            finally { ctx.Cancellation = cancelled; }
+            throw;
+        }
     }
 
     static bool HasImage(ImmutableArray<ImageSummary> images, string image)

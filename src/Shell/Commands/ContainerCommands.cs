@@ -53,7 +53,7 @@ internal static class RunCommand
         }
 
         // raw first: opening stdin for the attach must not see the cooked terminal
-        using var raw = a.Has("interactive") && a.Has("tty") && ctx.StdinIsTerminal ? ExecCommand.RawTerminal.Enter() : null;
+        using var raw = a.Has("interactive") && a.Has("tty") && ctx.StdinIsTerminal ? Repl.RawTerminal.Enter() : null;
         if (a.Has("interactive")) Attach(ctx, name);
         var (status, error) = ctx.Client.Stream($"/v1/logs?namespace=default&pod={Uri.EscapeDataString(name)}&follow=true&wait=true", ctx.Out);
         if (status != 200) throw new ShellException(TroupeFailed, error is { Length: > 0 } ? error : $"the node answered HTTP {status}");
@@ -327,7 +327,7 @@ internal static class RunCommand
 /// </summary>
 internal static class PsCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Flag.Bool("all", "-a", "--all"), Flag.Bool("quiet", "-q", "--quiet"), Flag.Bool("no-trunc", "--no-trunc")];
+    internal static readonly Flag[] Flags = [Common.Help, Flag.Bool("all", "-a", "--all"), Flag.Bool("quiet", "-q", "--quiet"), Flag.Bool("no-trunc", "--no-trunc")];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {
@@ -413,7 +413,7 @@ internal static class ContainerRefs
 /// <summary><c>troupe stop [-t SECS] NAME...</c>: the stop signal, SIGKILL after the grace period; the pod stays (<c>ps -a</c>).</summary>
 internal static class StopCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Flag.Value("time", "-t", "--time"), Flag.Value("signal", "-s", "--signal")];
+    internal static readonly Flag[] Flags = [Common.Help, Flag.Value("time", "-t", "--time"), Flag.Value("signal", "-s", "--signal")];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {
@@ -450,7 +450,7 @@ internal static class StopCommand
 /// <summary><c>troupe kill [-s SIGNAL] NAME...</c>: one signal (default SIGKILL); the container is not restarted.</summary>
 internal static class KillCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Flag.Value("signal", "-s", "--signal")];
+    internal static readonly Flag[] Flags = [Common.Help, Flag.Value("signal", "-s", "--signal")];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {
@@ -472,7 +472,7 @@ internal static class KillCommand
 /// <summary><c>troupe rm [-f] NAME...</c>: removes ended containers (pods); <c>-f</c> kills a running one first.</summary>
 internal static class RmCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Flag.Bool("force", "-f", "--force"), Flag.Bool("volumes", "-v", "--volumes")];
+    internal static readonly Flag[] Flags = [Common.Help, Flag.Bool("force", "-f", "--force"), Flag.Bool("volumes", "-v", "--volumes")];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {

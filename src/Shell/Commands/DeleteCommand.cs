@@ -9,7 +9,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class DeleteCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Many("filename", "-f", "--filename"), Flag.Bool("ignore-not-found", "--ignore-not-found"),
         Flag.Bool("skip-unsupported", "--skip-unsupported"), Flag.Value("grace-period", "--grace-period"), Flag.Bool("now", "--now"),

@@ -7,7 +7,7 @@ namespace Troupe.Shell.Commands;
 /// <summary><c>troupe describe KIND [NAME...]</c>: kubectl's text for each object, with the events that name it.</summary>
 internal static class DescribeCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("selector", "-l", "--selector"), Flag.Bool("all-namespaces", "-A", "--all-namespaces")];
+    internal static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("selector", "-l", "--selector"), Flag.Bool("all-namespaces", "-A", "--all-namespaces")];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {

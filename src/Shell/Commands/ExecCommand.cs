@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
 using Troupe.Api.Protocol;
+using Troupe.Shell.Repl;
 
 namespace Troupe.Shell.Commands;
 
@@ -12,9 +13,9 @@ namespace Troupe.Shell.Commands;
 /// is read; <c>-t</c> gives the process a terminal (with <c>-i</c> on a terminal, the local one is switched to raw
 /// mode while it runs). Troupe's own failures exit 125, a missing container 1.
 /// </summary>
-internal static partial class ExecCommand
+internal static class ExecCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Bool("interactive", "-i", "--interactive"), Flag.Bool("tty", "-t", "--tty"),
         Flag.Value("container", "-c", "--container"), Flag.Many("env", "-e", "--env"), Flag.Value("workdir", "-w", "--workdir"),
@@ -89,40 +90,5 @@ internal static partial class ExecCommand
         }
         var writer = stream == 2 ? ctx.Err : ctx.Out;
         writer.Write(Encoding.UTF8.GetString(data));
-    }
-
-    /// <summary>
-    /// The local terminal (stdin) in raw mode, restored as it was on dispose. Set with <c>tcsetattr</c> in this
-    /// process, not by running <c>stty</c>: .NET puts the terminal back to its own settings whenever a child process
-    /// exits, which undid stty's raw mode at once.
-    /// </summary>
-    internal sealed partial class RawTerminal : IDisposable
-    {
-        readonly byte[] _saved;
-
-        RawTerminal(byte[] saved) => _saved = saved;
-
-        // struct termios is 60 bytes on Linux (glibc, x86-64 and arm64); a larger buffer costs nothing
-        const int TermiosSize = 256, TCSANOW = 0;
-
-        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "tcgetattr")]
-        private static partial int TcGetAttr(int fd, byte[] termios);
-
-        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "tcsetattr")]
-        private static partial int TcSetAttr(int fd, int actions, byte[] termios);
-
-        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "cfmakeraw")]
-        private static partial void CfMakeRaw(byte[] termios);
-
-        public static RawTerminal? Enter()
-        {
-            var saved = new byte[TermiosSize];
-            if (TcGetAttr(0, saved) != 0) return null;
-            var raw = (byte[])saved.Clone();
-            CfMakeRaw(raw);
-            return TcSetAttr(0, TCSANOW, raw) == 0 ? new RawTerminal(saved) : null;
-        }
-
-        public void Dispose() => TcSetAttr(0, TCSANOW, _saved);
     }
 }

@@ -8,7 +8,7 @@ namespace Troupe.Shell.Commands;
 /// <summary><c>troupe images [-q] [-o json]</c>: docker's <c>REPOSITORY TAG IMAGE ID CREATED SIZE</c>.</summary>
 internal static class ImagesCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Flag.Bool("quiet", "-q", "--quiet"), Flag.Value("output", "-o", "--output", "--format"), Flag.Bool("all", "-a", "--all")];
+    internal static readonly Flag[] Flags = [Common.Help, Flag.Bool("quiet", "-q", "--quiet"), Flag.Value("output", "-o", "--output", "--format"), Flag.Bool("all", "-a", "--all")];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {

@@ -10,7 +10,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class LogsCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Value("container", "-c", "--container"), Flag.Bool("follow", "-f", "--follow"),
         Flag.Bool("previous", "-p", "--previous"), Flag.Value("tail", "--tail"), Flag.Value("selector", "-l", "--selector"),
@@ -110,7 +110,7 @@ internal static class LogsCommand
                 }
             }
             if (!follow) break;
-            Thread.Sleep(1000);
+            ctx.Pause(TimeSpan.FromSeconds(1));
         }
         if (!found) ctx.Err.WriteLine(Common.NoResources("Pod", ns, false));
         foreach (var f in failures) ctx.Err.WriteLine("error: " + f);

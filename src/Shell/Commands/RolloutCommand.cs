@@ -23,7 +23,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class RolloutCommand
 {
-    static readonly Flag[] Flags =
+    internal static readonly Flag[] Flags =
     [
         Common.Help, Common.Namespace, Flag.Value("to-revision", "--to-revision"), Flag.Value("revision", "--revision"),
         Flag.Value("timeout", "--timeout"), Flag.Optional("watch", "-w", "--watch"),
@@ -91,7 +91,7 @@ internal static class RolloutCommand
             if (done) return 0;
             if (!watch) return 0; // kubectl: without --watch the state is printed once, exit 0 unless failed
             if (DateTime.UtcNow >= deadline) throw ShellException.User("timed out waiting for the condition");
-            Thread.Sleep(200);
+            ctx.Pause(TimeSpan.FromMilliseconds(200));
         }
     }
 

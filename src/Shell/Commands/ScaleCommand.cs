@@ -5,7 +5,7 @@ namespace Troupe.Shell.Commands;
 /// <summary><c>troupe scale deployment NAME --replicas N</c> (also <c>deployment/NAME</c>): sends <see cref="ScaleDeployment"/>.</summary>
 internal static class ScaleCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("replicas", "--replicas")];
+    internal static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("replicas", "--replicas")];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {

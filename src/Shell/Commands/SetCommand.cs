@@ -10,7 +10,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static class SetCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Common.Namespace];
+    internal static readonly Flag[] Flags = [Common.Help, Common.Namespace];
 
     const string Usage = "set image deployment/NAME CONTAINER=IMAGE...";
 

@@ -13,7 +13,7 @@ namespace Troupe.Shell.Commands;
 /// </summary>
 internal static partial class WaitCommand
 {
-    static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("for", "--for"), Flag.Value("timeout", "--timeout"), Flag.Value("selector", "-l", "--selector")];
+    internal static readonly Flag[] Flags = [Common.Help, Common.Namespace, Flag.Value("for", "--for"), Flag.Value("timeout", "--timeout"), Flag.Value("selector", "-l", "--selector")];
 
     const string Usage = "wait --for=condition=Available deployment/NAME [--timeout 60s]";
 
@@ -58,7 +58,7 @@ internal static partial class WaitCommand
                     throw ShellException.User(reply is CommandRejected { Code: "NotFound" } && !delete
                         ? $"{Plural(kind)} \"{name}\" not found"
                         : $"timed out waiting for the condition on {Plural(kind)}/{name}");
-                Thread.Sleep(100);
+                ctx.Pause(TimeSpan.FromMilliseconds(100));
             }
         }
         return 0;

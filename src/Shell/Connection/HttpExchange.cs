@@ -21,7 +21,14 @@ internal sealed class HttpExchange : IDisposable
 
     public int Status { get; private set; }
 
-    public HttpExchange(Socket socket) => _socket = socket;
+    readonly CancellationTokenRegistration _cancel;
+
+    /// <summary>Over <paramref name="socket"/>; cancelling <paramref name="cancel"/> closes it, ending a blocked read (Ctrl-C in <c>troupe shell</c>).</summary>
+    public HttpExchange(Socket socket, CancellationToken cancel = default)
+    {
+        _socket = socket;
+        _cancel = cancel.Register(socket.Dispose);
+    }
 
     public void Send(string method, string target, ReadOnlySpan<byte> body, string? contentType)
     {
@@ -196,5 +203,9 @@ internal sealed class HttpExchange : IDisposable
         return true;
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _cancel.Dispose();
+        _socket.Dispose();
+    }
 }

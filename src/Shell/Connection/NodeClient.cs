@@ -15,11 +15,13 @@ public sealed class NodeClient
 {
     readonly string _home;
     readonly IReadOnlyList<string> _tcp;
+    readonly Func<CancellationToken> _cancellation;
 
-    NodeClient(string home, IReadOnlyList<string> tcp)
+    NodeClient(string home, IReadOnlyList<string> tcp, Func<CancellationToken> cancellation)
     {
         _home = home;
         _tcp = tcp;
+        _cancellation = cancellation;
     }
 
     public static NodeClient For(ShellContext ctx)
@@ -28,7 +30,7 @@ public sealed class NodeClient
         var tcp = string.IsNullOrWhiteSpace(cluster)
             ? []
             : cluster.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return new NodeClient(ctx.Home, tcp);
+        return new NodeClient(ctx.Home, tcp, () => ctx.Cancellation);
     }
 
     /// <summary>How long a request may wait for its answer (the node answers within its own ask timeout).</summary>
@@ -57,9 +59,9 @@ public sealed class NodeClient
         {
             throw ShellException.User($"the Troupe node did not answer {message.GetType().Name} within {(timeout ?? Timeout).TotalSeconds:0} s");
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+            throw Lost(e);
         }
     }
 
@@ -93,9 +95,9 @@ public sealed class NodeClient
             }
             return (200, null);
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+            throw Lost(e);
         }
     }
 
@@ -138,9 +140,9 @@ public sealed class NodeClient
             Flush();
             return last ?? throw ShellException.User($"the node ended its answer without a result (HTTP {x.Status})");
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+            throw Lost(e);
         }
     }
 
@@ -195,9 +197,9 @@ public sealed class NodeClient
             }
             return outcome ?? throw ShellException.User("the node ended the exec without its exit code");
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+            throw Lost(e);
         }
     }
 
@@ -223,9 +225,9 @@ public sealed class NodeClient
                 return CommandRejected.Invalid($"the node answered HTTP {x.Status}: {OneLine(Encoding.UTF8.GetString(body))}");
             }
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+            throw Lost(e);
         }
     }
 
@@ -241,21 +243,28 @@ public sealed class NodeClient
             while (x.ReadBodyPiece() is { Count: > 0 } piece) output.Write(piece.AsSpan());
             return (200, null);
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            throw new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+            throw Lost(e);
         }
     }
 
+    /// <summary>A broken connection: cancelled by the user, or lost.</summary>
+    Exception Lost(Exception e) => _cancellation().IsCancellationRequested
+        ? new OperationCanceledException("cancelled", e)
+        : e is ObjectDisposedException ? e : new NoNodeException($"lost the connection to the Troupe node: {OneLine(e.Message)}");
+
     HttpExchange Open(TimeSpan timeout)
     {
+        var cancel = _cancellation();
+        cancel.ThrowIfCancellationRequested();
         var ms = timeout == System.Threading.Timeout.InfiniteTimeSpan ? 0 : (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds);
         if (_tcp.Count > 0)
         {
             var errors = new List<string>();
             foreach (var address in _tcp)
             {
-                try { return new HttpExchange(ConnectTcp(address, ms)); }
+                try { return new HttpExchange(ConnectTcp(address, ms), cancel); }
                 catch (SocketException e) { errors.Add($"{address}: {OneLine(e.Message)}"); }
             }
             throw new NoNodeException($"no Troupe node answers at {string.Join(", ", _tcp)} ({string.Join("; ", errors)})");
@@ -273,7 +282,7 @@ public sealed class NodeClient
             throw NoLocalNode();
         }
         s.ReceiveTimeout = ms;
-        return new HttpExchange(s);
+        return new HttpExchange(s, cancel);
     }
 
     static Socket ConnectTcp(string address, int timeoutMs)

@@ -14,6 +14,9 @@ public static class Fixtures
     /// <summary>Parsed as the shell's client does it.</summary>
     public static KubeObject Object(string json) => ProtocolJson.DeserializeObject(json);
 
+    /// <summary>A node's answer to <see cref="GetObjects"/>: the objects parsed from their JSON.</summary>
+    public static ObjectList List(params string[] json) => new([.. json.Select(Object)], 1);
+
     public const string RunningPod = """
         {"kind":"Pod","apiVersion":"v1",
          "metadata":{"name":"web-7d4b9c-x2k4p","namespace":"default","creationTimestamp":"2026-12-02T11:56:58Z","labels":{"app":"web"}},
