@@ -19,6 +19,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TROUPE="$ROOT/troupe"
 LOSS_RUNS=${LOSS_RUNS:-3}
+SKIP_FAKE=${SKIP_FAKE:-}
+SKIP_WORKER=${SKIP_WORKER:-}
 REPLICAS=${REPLICAS:-6}
 FAKE_PODS=${FAKE_PODS:-10000}
 RUNC=$(command -v runc || echo /usr/sbin/runc)
@@ -71,10 +73,12 @@ start_cluster() { # start_cluster DRIVER [--config F]: lighthouse + n1..n3, wait
     done
     export TROUPE_CLUSTER=$contacts
     for _ in $(seq 1 300); do
-        [ "$("$TROUPE" get nodes 2>/dev/null | grep -c ' Ready ')" = 3 ] && return 0
+        [ "$("$TROUPE" get nodes 2>/dev/null | grep -cE '^n[0-9]+ +Ready ')" = 3 ] && return 0
         sleep 0.3
     done
-    echo "bench/cluster.sh: the cluster did not come up; see $CLUSTER/*/out.log" >&2
+    "$TROUPE" get nodes >&2 || true
+    tail -n 5 "$CLUSTER"/*/out.log >&2
+    echo "bench/cluster.sh: the cluster did not come up" >&2
     exit 1
 }
 node_pid() { jq -r .pid "$CLUSTER/$1/node.json"; }
@@ -160,12 +164,17 @@ loss_run() { # loss_run worker|control -> ms from the kill to every replica runn
     local took=$(( $(now_ms) - start ))
     running_on "$REPLICAS" "${survivors[@]}" || { echo "bench/cluster.sh: replicas not back after the $1 loss" >&2; exit 1; }
     log "$1 loss: $victim killed (control node was $control), $REPLICAS replicas running again in $took ms"
+    if [ "$took" -gt "${SLOW_MS:-20000}" ]; then # keep the logs of a slow run for a look
+        local keep="/tmp/troupe-bench-slow-$(date +%H%M%S)"
+        mkdir -p "$keep" && for d in "$CLUSTER"/*/; do cp "$d/out.log" "$keep/$(basename "$d").log" 2>/dev/null; done
+        log "slow run: logs kept in $keep"
+    fi
     stop_cluster
     echo "$took"
 }
 
 worker=(); control=()
-for i in $(seq 1 "$LOSS_RUNS"); do ms=$(loss_run worker) || exit 1; worker+=("$ms"); done
+[ -n "$SKIP_WORKER" ] || for i in $(seq 1 "$LOSS_RUNS"); do ms=$(loss_run worker) || exit 1; worker+=("$ms"); done
 for i in $(seq 1 "$LOSS_RUNS"); do ms=$(loss_run control) || exit 1; control+=("$ms"); done
 FIG[worker]=$(printf '%s\n' "${worker[@]}" | median)
 FIG[control]=$(printf '%s\n' "${control[@]}" | median)

@@ -46,6 +46,12 @@ public static class ConfigLoader
         layers.Add(ConfigurationFactory.FromResource<NodeOptions>("Troupe.Actors.reference.conf"));
         layers.Add(ConfigurationFactory.FromResource<Troupe.Runtime.Drivers.ContainerLaunch>("Troupe.Runtime.reference.conf"));
         layers.Add(SqlPersistence.DefaultConfiguration);
+        // the cluster tools' own defaults (their serializers above all) from the start, not when each extension first
+        // loads: a pub-sub gossip from a member that started earlier would otherwise arrive before its serializer exists
+        layers.Add(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig());
+        layers.Add(Akka.Cluster.Tools.Singleton.ClusterSingletonManager.DefaultConfig());
+        layers.Add(Akka.Cluster.Tools.Client.ClusterClientReceptionist.DefaultConfig());
+        layers.Add(Akka.Cluster.Sharding.ClusterSharding.DefaultConfig());
 
         var config = layers[0];
         foreach (var l in layers.Skip(1)) config = config.WithFallback(l);

@@ -80,6 +80,7 @@ public static class Program
             && config.GetStringList("akka.cluster.roles").Contains("control"))
             Console.Error.WriteLine($"warning: this control node keeps its state in {Path.Combine(home, "state.db")}; " +
                 "with more than one control node set TROUPE_DB (config/postgres.hocon) so a Deployment's shard moves with its state");
+        CheckPortFree(config);
         var system = ActorSystem.Create("troupe", config);
         var log = Logging.GetLogger(system, "troupe-node");
         var cluster = Cluster.Get(system);
@@ -93,8 +94,14 @@ public static class Program
 
         var up = new TaskCompletionSource();
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(60))) != up.Task)
-            throw new StartupException("the node could not join its cluster within 60 s (are the seeds up?)");
+        var seeds = string.Join(", ", (config.GetStringList("akka.cluster.seed-nodes") ?? []).Select(a => a.Replace("akka.tcp://troupe@", "")));
+        for (var waited = 0; !up.Task.IsCompleted; waited += 10)
+        {
+            if (waited >= 60) throw new StartupException($"the node could not join its cluster within 60 s (are the seeds {seeds} up?)");
+            // Akka retries the seeds on its own; say so while it does
+            if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(10))) != up.Task)
+                Console.Error.WriteLine($"troupe-node: not joined yet after {waited + 10} s; still trying the seeds {seeds}");
+        }
 
         var settings = ActorsSettings.Create(system);
         var catalog = system.ActorOf(CatalogActor.Props(settings), ActorNames.Catalog);
@@ -194,6 +201,28 @@ public static class Program
     }
 
     public static string Version => typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+
+    /// <summary>
+    /// A fixed cluster port another process listens on is an error before the actor system starts: Akka's transport
+    /// binds with address reuse and would otherwise come up beside it on the same port.
+    /// </summary>
+    static void CheckPortFree(Akka.Configuration.Config config)
+    {
+        var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
+        if (port == 0) return;
+        var host = config.GetString("akka.remote.dot-netty.tcp.hostname", "0.0.0.0");
+        var address = System.Net.IPAddress.TryParse(host, out var ip) ? ip : System.Net.IPAddress.Any;
+        using var probe = new System.Net.Sockets.Socket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        // SO_REUSEADDR alone (SOL_SOCKET=1, SO_REUSEADDR=2): a port with connections in TIME_WAIT after a restart is
+        // free, a port another process listens on is not (.NET's ReuseAddress would add SO_REUSEPORT, as Akka's does)
+        probe.SetRawSocketOption(1, 2, BitConverter.GetBytes(1));
+        try { probe.Bind(new System.Net.IPEndPoint(address, port)); }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            throw new StartupException($"cluster port {host}:{port} is already in use (another node? choose another --port)");
+        }
+        catch (System.Net.Sockets.SocketException) { /* not ours to judge (an address not on this machine): Akka says */ }
+    }
 
     /// <summary>The command APIs of the other nodes now up, as the node directory knows them.</summary>
     static async Task<IReadOnlyList<string>> PeerApis(IActorRef directory, string self, CancellationToken ct)

@@ -67,10 +67,12 @@ public static class ObjectTables
                         var n = (Node)o;
                         var status = n.Status.Phase == "Up" ? "Ready" : n.Status.Phase;
                         var roles = n.Status.Roles.IsDefaultOrEmpty ? "<none>" : string.Join(",", n.Status.Roles);
-                        string Share(string key) =>
+                        // a member that runs no pods (a lighthouse, a control-only node) has no capacity: dashes
+                        var runsPods = n.Status.Capacity.ContainsKey("pods");
+                        string Share(string key) => !runsPods ? "-" :
                             $"{n.Status.Allocated.GetValueOrDefault(key, "0")}/{Quantity(n.Status.Capacity.GetValueOrDefault(key, "?"))}";
                         string[] cells = [n.Metadata.Name, status, roles, Age(n), nodeVersion ?? "<unknown>", Share("cpu"), Share("memory"),
-                            $"{n.Status.Pods}/{n.Status.Capacity.GetValueOrDefault("pods", "?")}"];
+                            runsPods ? $"{n.Status.Pods}/{n.Status.Capacity["pods"]}" : "-"];
                         var taints = n.Spec.Taints.IsDefaultOrEmpty ? "<none>" : string.Join(",", n.Spec.Taints.Select(t => t.ToString()));
                         return wide ? [.. cells, None(n.Status.Address), None(n.Status.Driver), taints] : cells;
                     });

@@ -60,21 +60,30 @@ public sealed class LocalCluster : IDisposable
 
     void Launch(Member m, params string[] args)
     {
+        m.Shell = StartInBackground(m.Cli.Home, m.LogPath, _db is null ? [] : new() { ["TROUPE_DB"] = _db }, args);
+        Client.Log($"started {m.Name}: troupe {string.Join(' ', args)} (TROUPE_HOME={m.Cli.Home}, pid {m.Shell.Id})");
+    }
+
+    /// <summary>
+    /// <c>troupe ARGS</c> (a foreground <c>node</c> or <c>lighthouse</c>) in the background with HOME's environment,
+    /// stdout and stderr appended to LOG, stdin closed. The process is the shell; the node's own pid is in node.json.
+    /// </summary>
+    public static Process StartInBackground(string home, string log, Dictionary<string, string?> extraEnv, params string[] args)
+    {
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$TROUPE_LOG\" 2>&1");
         psi.ArgumentList.Add(RepoRoot.Troupe);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in TroupeCli.Environment(m.Cli.Home))
+        foreach (var (k, v) in TroupeCli.Environment(home).Concat(extraEnv))
         {
             if (v is null) psi.Environment.Remove(k);
             else psi.Environment[k] = v;
         }
-        psi.Environment["TROUPE_LOG"] = m.LogPath;
-        if (_db is not null) psi.Environment["TROUPE_DB"] = _db;
-        m.Shell = Process.Start(psi) ?? throw new XunitException($"cannot start troupe {string.Join(' ', args)}");
-        m.Shell.StandardInput.Close();
-        Client.Log($"started {m.Name}: troupe {string.Join(' ', args)} (TROUPE_HOME={m.Cli.Home}, pid {m.Shell.Id})");
+        psi.Environment["TROUPE_LOG"] = log;
+        var p = Process.Start(psi) ?? throw new XunitException($"cannot start troupe {string.Join(' ', args)}");
+        p.StandardInput.Close();
+        return p;
     }
 
     /// <summary>Waits until <c>get nodes</c> through the client shows every node that is not lost as Ready.</summary>

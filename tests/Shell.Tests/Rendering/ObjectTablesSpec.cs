@@ -78,6 +78,20 @@ public sealed class ObjectTablesSpec
     }
 
     [Fact]
+    public void Node_table_must_show_dashes_for_a_member_that_runs_no_pods()
+    {
+        var n = new Node
+        {
+            Metadata = new ObjectMeta { Name = "10.0.0.1:4053", Namespace = "" },
+            Status = new NodeStatus { Roles = ["lighthouse"], Address = "akka.tcp://troupe@10.0.0.1:4053" },
+        };
+        var t = ObjectTables.Render("Node", [n], Now, nodeVersion: "0.1.0").ToString();
+        Assert.Matches(@"
+10\.0\.0\.1:4053\s+Ready\s+lighthouse\s+<unknown>\s+0\.1\.0\s+-\s+-\s+-
+$", t);
+    }
+
+    [Fact]
     public void Wide_node_table_must_show_taints()
     {
         var n = new Node
