@@ -5,6 +5,7 @@
 #
 #   bench/cluster.sh
 #   LOSS_RUNS=3 REPLICAS=6 FAKE_PODS=10000 bench/cluster.sh
+#   SKIP_FAKE=1 bench/cluster.sh    (the loss figures only; SKIP_WORKER=1 leaves out the worker loss)
 #
 # Figures:
 #   worker loss: kill -9 of a worker node (and of its containers: the machine is gone) -> every replica of a
@@ -150,7 +151,12 @@ loss_run() { # loss_run worker|control -> ms from the kill to every replica runn
     start_cluster runc
     deployment loss "$REPLICAS" | "$TROUPE" apply -f - >/dev/null
     for _ in $(seq 1 300); do running_on "$REPLICAS" "${NODES[@]}" && break; sleep 0.2; done
-    running_on "$REPLICAS" "${NODES[@]}" || { echo "bench/cluster.sh: $REPLICAS replicas did not start" >&2; exit 1; }
+    if ! running_on "$REPLICAS" "${NODES[@]}"; then
+        "$TROUPE" get pods -o wide >&2 || true
+        tail -n 5 "$CLUSTER"/*/out.log >&2
+        echo "bench/cluster.sh: $REPLICAS replicas did not start" >&2
+        exit 1
+    fi
     sleep 2
     local control victim survivors=()
     control=$(control_node)
@@ -180,6 +186,10 @@ FIG[worker]=$(printf '%s\n' "${worker[@]}" | median)
 FIG[control]=$(printf '%s\n' "${control[@]}" | median)
 
 # --- scheduling throughput with the fake driver -------------------------------------------------------------------
+if [ -n "$SKIP_FAKE" ]; then
+    printf 'worker kill -9: %s ms (median; %s)\nshard-host kill -9: %s ms (median; %s)\n' "${FIG[worker]}" "${worker[*]}" "${FIG[control]}" "${control[*]}"
+    exit 0
+fi
 fresh_db
 cat > "$WORK/fake.hocon" <<'HOCON'
 troupe.runtime.node.max-pods = 20000
