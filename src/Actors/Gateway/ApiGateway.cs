@@ -113,7 +113,7 @@ public sealed partial class ApiGateway : ReceiveActor
     {
         if (_clusterRegistry) return true;
         var nodes = (await _directory.Ask<NodeDirectory.NodeList>(NodeDirectory.GetNodes.Instance, _settings.AskTimeout)).Nodes;
-        return nodes.Length > 1;
+        return nodes.Count(n => !n.Status.Roles.IsDefault && n.Status.Roles.Contains("worker")) > 1;
     }
 
     async Task<ITroupeMessage> ApplyAsync(ApplyObjects m)

@@ -75,7 +75,9 @@ public static class Program
         var db = Environment.GetEnvironmentVariable("TROUPE_DB") is { Length: > 0 } v ? v : null;
         if (db is null) EnableWal(home);
         else if (options.Mode != "lighthouse") await PostgresConnection.WaitAsync(db, TimeSpan.FromSeconds(60), Console.Error);
-        var config = ConfigLoader.Load(options, home, AppContext.BaseDirectory);
+        // the Troupe version every member announces (Member.AppVersion); a --config may say otherwise (tests do)
+        var config = ConfigLoader.Load(options, home, AppContext.BaseDirectory)
+            .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString($"akka.cluster.app-version = \"{Version}\""));
         if (db is null && options.Mode == "node" && config.GetStringList("akka.cluster.seed-nodes") is { Count: > 0 }
             && config.GetStringList("akka.cluster.roles").Contains("control"))
             Console.Error.WriteLine($"warning: this control node keeps its state in {Path.Combine(home, "state.db")}; " +
@@ -101,6 +103,13 @@ public static class Program
             // Akka retries the seeds on its own; say so while it does
             if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(10))) != up.Task)
                 Console.Error.WriteLine($"troupe-node: not joined yet after {waited + 10} s; still trying the seeds {seeds}");
+        }
+
+        if (Incompatible(cluster, config.GetString("akka.cluster.app-version")) is { } why)
+        {
+            await cluster.LeaveAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token).ContinueWith(_ => { });
+            await system.Terminate();
+            throw new StartupException(why);
         }
 
         var settings = ActorsSettings.Create(system);
@@ -201,6 +210,20 @@ public static class Program
     }
 
     public static string Version => typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+
+    /// <summary>
+    /// Members of another Troupe major.minor version than this node's (their <c>akka.cluster.app-version</c>): the
+    /// persisted events and internal messages of one version are not promised to the other, so this node leaves.
+    /// </summary>
+    static string? Incompatible(Cluster cluster, string mine)
+    {
+        static string MajorMinor(string v) => string.Join('.', v.Split('.', '-', '+').Take(2));
+        var other = cluster.State.Members.FirstOrDefault(m => !m.Address.Equals(cluster.SelfAddress)
+            && MajorMinor(m.AppVersion.Version) != MajorMinor(mine));
+        return other is null ? null
+            : $"this node is Troupe {mine} but the cluster's member {other.Address.Host}:{other.Address.Port} runs {other.AppVersion.Version}: " +
+              "the versions must agree on major.minor (upgrade the nodes together)";
+    }
 
     /// <summary>
     /// A fixed cluster port another process listens on is an error before the actor system starts: Akka's transport

@@ -29,6 +29,27 @@ public sealed class ClusterFaultsSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_node_of_another_version_leaves_with_one_line()
+    {
+        using var first = new TroupeCli("ver-a", output);
+        using var second = new TroupeCli("ver-b", output);
+        var port = RegistryServer.FreePort();
+        using var a = Start(first, "node", "--name", "a", "--port", port.ToString(), "--driver", "process");
+        Eventually.Until("node a accepts commands", TimeSpan.FromSeconds(60), () => first.Run("get", "nodes"), r => r.ExitCode == 0);
+
+        var newer = Path.Combine(second.Home, "newer.hocon");
+        File.WriteAllText(newer, "akka.cluster.app-version = \"9.9.0\"\n");
+        var b = second.Run(TimeSpan.FromSeconds(90), "node", "--name", "b", "--seed", $"127.0.0.1:{port}", "--driver", "process", "--config", newer);
+        Assert.True(b.ExitCode == 1, b.ToString());
+        Assert.Contains("error: this node is Troupe 9.9.0 but the cluster's member 127.0.0.1:", b.Stderr);
+        Assert.Contains("must agree on major.minor", b.Stderr);
+        // the first node carries on alone, and b is not a member
+        Eventually.Until("only node a listed", TimeSpan.FromSeconds(30), () => first.Run("get", "nodes").Stdout,
+            t => t.Contains("\na ") && !t.Contains("\nb "));
+        first.StartedNode = true;
+    }
+
+    [Fact]
     public void A_node_whose_seed_is_down_says_it_keeps_trying()
     {
         using var cli = new TroupeCli("seed-down", output);

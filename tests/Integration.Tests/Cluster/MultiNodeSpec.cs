@@ -129,6 +129,11 @@ public sealed class MultiNodeSpec(ITestOutputHelper output)
         Assert.Equal(cli.Pods(App).Select(p => p.Container.RuncId).Order(), running);
         Assert.Equal(6, running.Count);
 
+        // the shell tries --cluster's addresses in order: the two lost nodes first, then the one left
+        var listed = cli.Expect(0, "--cluster", $"127.0.0.1:{worker.ApiPort},127.0.0.1:{host.ApiPort},127.0.0.1:{last.ApiPort}",
+            "get", "pods", "-l", $"app={App}").Stdout;
+        Assert.Equal(7, listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
         // the Deployment still takes commands: scale down through the one address that is left
         cli.Expect(0, "scale", "deployment", App, "--replicas", "2");
         WaitSpread(cli, 2, [last.Name], TimeSpan.FromSeconds(60));
