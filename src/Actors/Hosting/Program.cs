@@ -97,7 +97,12 @@ public static class Program
 
         var up = new TaskCompletionSource();
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(60))) != up.Task)
+        var first = await Task.WhenAny(up.Task, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (first == system.WhenTerminated && !up.Task.IsCompleted)
+            throw new StartupException(CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason"
+                ? "the TLS handshake with the cluster failed: this node's certificate or the seed's does not chain to the other's CA (see the log)"
+                : "the node stopped before it joined its cluster");
+        if (first != up.Task)
             throw new StartupException("the node could not join its cluster within 60 s (are the seeds up?)");
 
         var settings = ActorsSettings.Create(system);
