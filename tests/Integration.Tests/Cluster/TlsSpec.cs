@@ -121,6 +121,22 @@ public sealed class TlsSpec(ITestOutputHelper output) : IDisposable
 
         cli.Expect(0, "delete", "deployment", "secure");
         cli.WaitForNoPods("secure");
+
+        // a node fetches an image it lacks from another node's API: over TLS, with the token
+        var context = Directory.CreateTempSubdirectory("troupe-it-tls-build-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM busybox\nCMD [\"sleep\", \"3600\"]\n");
+            cluster.Node("n1").Cli.Expect(0, TimeSpan.FromSeconds(120), "build", "-t", "built/tls:1", context);
+        }
+        finally { Directory.Delete(context, recursive: true); }
+        cli.Apply(Manifests.Deployment("fetched", 2, "", grace: 1, image: "built/tls:1", command: "[\"sleep\", \"3600\"]"), "fetched.yaml");
+        Eventually.Until("2 running pods of fetched on n1 and n2", TimeSpan.FromSeconds(90), () => cli.Pods("fetched"),
+            ps => ps.Count == 2 && ps.All(p => p.IsRunning) && ps.Select(p => p.NodeName).Distinct().Count() == 2,
+            TroupeCli.Describe, cluster.Diagnostics);
+        Assert.Contains("built/tls", cluster.Node("n2").Cli.Expect(0, "images").Stdout);
+        cli.Expect(0, "delete", "deployment", "fetched");
+        cli.WaitForNoPods("fetched");
     }
 
     CliResult Remote(string api, string? ca, string? token)
