@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Akka.Configuration;
+using Troupe.Api.Protocol;
 
 namespace Troupe.Actors.Hosting;
 
@@ -70,30 +71,16 @@ public sealed class TlsSettings
         return settings;
     }
 
-    /// <summary>
-    /// Whether <paramref name="peer"/> chains to the cluster CA, and nothing else: the system's roots are not
-    /// trusted, and the host name is not checked (nodes dial each other by address; the CA is the cluster's own).
-    /// </summary>
-    public bool ChainsToCa(X509Certificate2? peer, out string why)
+    /// <summary>Whether <paramref name="peer"/> chains to the cluster CA (<see cref="ClusterCa"/>), and if not why.</summary>
+    public bool ChainsToCa(X509Certificate? peer, out string why)
     {
-        if (peer is null) { why = "no certificate presented"; return false; }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain.Build(peer))
-        {
-            why = "";
-            return true;
-        }
-        why = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
-        if (why.Length == 0) why = "its chain does not end at the cluster CA";
-        return false;
+        why = ClusterCa.Refuses(peer, Ca) ?? "";
+        return why.Length == 0;
     }
 
     /// <summary>A TLS callback (HttpClient, SslStream) accepting exactly the certificates that chain to the cluster CA.</summary>
     public bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
-        ChainsToCa(certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate)), out _);
+        ChainsToCa(certificate, out _);
 
     /// <summary>Whether an <c>Authorization</c> header carries this cluster's bearer token (compared in constant time).</summary>
     public bool Authorizes(string? authorization)

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Troupe.Api.Protocol;
 
 namespace Troupe.Shell.Connection;
 
@@ -67,7 +68,7 @@ public sealed class RemoteTls
                 TargetHost = host,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 {
-                    refused = Verify(certificate, ca);
+                    refused = ClusterCa.Refuses(certificate, ca);
                     return refused is null;
                 },
             }, cts.Token).GetAwaiter().GetResult();
@@ -92,19 +93,5 @@ public sealed class RemoteTls
         {
             throw ShellException.User($"{CaPath}: not a PEM certificate ({NodeClient.OneLine(e.Message)})");
         }
-    }
-
-    /// <summary>Null when <paramref name="certificate"/> chains to <paramref name="ca"/>; otherwise why not.</summary>
-    internal static string? Verify(X509Certificate? certificate, X509Certificate2 ca)
-    {
-        if (certificate is null) return "it presented none";
-        using var peer = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain.Build(peer)) return null;
-        var why = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
-        return why.Length > 0 ? why : "untrusted chain";
     }
 }

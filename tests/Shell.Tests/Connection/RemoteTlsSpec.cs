@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
+using Troupe.Api.Protocol;
 using Troupe.Shell.Connection;
 using Xunit;
 
@@ -61,9 +62,9 @@ public sealed class RemoteTlsSpec : IDisposable
         using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(ours, "ca.pem")));
         using var cert = Load(ours);
         using var foreign = Load(theirs);
-        Assert.Null(RemoteTls.Verify(cert, ca));
-        Assert.NotNull(RemoteTls.Verify(foreign, ca));
-        Assert.NotNull(RemoteTls.Verify(null, ca));
+        Assert.Null(ClusterCa.Refuses(cert, ca));
+        Assert.NotNull(ClusterCa.Refuses(foreign, ca));
+        Assert.NotNull(ClusterCa.Refuses(null, ca));
     }
 
     static X509Certificate2 Load(string dir) =>
