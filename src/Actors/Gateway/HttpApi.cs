@@ -14,8 +14,8 @@ namespace Troupe.Actors.Gateway;
 
 /// <summary>
 /// The thin HTTP/1.1 adapter over the <see cref="ApiGateway"/> (Kestrel): on the unix socket in <c>$TROUPE_HOME</c>
-/// and, with <c>--api-port</c>, on TCP (HTTPS and a bearer token with config/tls.hocon). <c>POST /v1/messages</c> carries one <see cref="ITroupeMessage"/> each way;
-/// <c>GET /v1/logs</c> streams a container's output as text (following it with <c>follow=true</c>).
+/// and, with <c>--api-port</c>, on TCP (HTTPS and a bearer token with config/tls.hocon). <c>POST /v1/messages</c>
+/// carries one <see cref="ITroupeMessage"/> each way; <c>GET /v1/logs</c> streams a container's output as text (following it with <c>follow=true</c>).
 /// </summary>
 public static partial class HttpApi
 {

@@ -44,7 +44,7 @@ public sealed class ImageFetch(ImageStore store, RegistryClient registry, string
     static readonly HttpClient Plain = Client(null);
 
     /// <summary>With TLS the other nodes' APIs are HTTPS with the cluster certificate and want the cluster's token.</summary>
-    readonly HttpClient Http = tls is null ? Plain : Client(tls);
+    readonly HttpClient _http = tls is null ? Plain : Client(tls);
 
     static HttpClient Client(TlsSettings? tls)
     {
@@ -118,7 +118,7 @@ public sealed class ImageFetch(ImageStore store, RegistryClient registry, string
         var tar = Path.Combine(scratch, $"fetch-{Guid.NewGuid():N}.tar");
         try
         {
-            using var response = await Http.GetAsync($"{(tls is null ? "http" : "https")}://{peer}/v1/images/save?ref={Uri.EscapeDataString(reference)}",
+            using var response = await _http.GetAsync($"{(tls is null ? "http" : "https")}://{peer}/v1/images/save?ref={Uri.EscapeDataString(reference)}",
                 HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode)
             {

@@ -14,6 +14,7 @@ internal sealed class HttpExchange : IDisposable
     readonly Socket _socket;
     readonly Stream _stream;
     readonly string? _authorization;
+    readonly string? _silence;
     readonly byte[] _buf = new byte[64 * 1024];
     int _pos, _len;
     bool _eof;
@@ -25,7 +26,7 @@ internal sealed class HttpExchange : IDisposable
 
     /// <summary>
     /// Over <paramref name="socket"/>, or over <paramref name="stream"/> on it (TLS); <paramref name="authorization"/>
-    /// goes with every request. <paramref name="silence"/> says what a connection closed without an answer means.
+    /// goes with every request. <paramref name="silence"/> says what a connection closed without an answer (or answered with something other than HTTP) may mean.
     /// </summary>
     public HttpExchange(Socket socket, Stream? stream = null, string? authorization = null, string? silence = null)
     {
@@ -34,8 +35,6 @@ internal sealed class HttpExchange : IDisposable
         _authorization = authorization;
         _silence = silence;
     }
-
-    readonly string? _silence;
 
     public void Send(string method, string target, ReadOnlySpan<byte> body, string? contentType)
     {
@@ -99,11 +98,15 @@ internal sealed class HttpExchange : IDisposable
     /// <summary>Reads the status line and headers.</summary>
     public void ReadHead()
     {
-        var status = ReadLine() ?? throw new IOException("the node closed the connection without answering" + (_silence is null ? "" : $" ({_silence})"));
+        var hint = _silence is null ? "" : $" ({_silence})";
+        var status = ReadLine() ?? throw new IOException("the node closed the connection without answering" + hint);
         // HTTP/1.1 200 OK
         var sp = status.IndexOf(' ');
         if (sp < 0 || !int.TryParse(status.AsSpan(sp + 1, Math.Min(3, status.Length - sp - 1)), out var code))
-            throw new IOException($"malformed HTTP status line \"{status}\"");
+            // a TLS server may answer plain HTTP with an alert record (0x15) rather than silence
+            throw new IOException(status.Length > 0 && status[0] is '\x15' or '\x16'
+                ? "the node answered with TLS, not HTTP" + hint
+                : $"malformed HTTP status line \"{status}\"" + hint);
         Status = code;
         long? length = null;
         while (true)

@@ -77,15 +77,14 @@ public sealed class TlsSpec(ITestOutputHelper output) : IDisposable
 
         // the node with another CA's certificate refuses the lighthouse's, and stops at once with one line
         Eventually.Until("the foreign node exits", TimeSpan.FromSeconds(30), () => foreign.Shell!.HasExited, e => e, _ => foreign.Log);
-        Assert.Equal(1, foreign.Shell!.ExitCode);
-        Assert.Contains("does not chain to the cluster CA", foreign.Log);
-        Assert.Contains("error: the TLS handshake with the cluster failed", foreign.Log);
+        Assert.True(foreign.Shell!.ExitCode == 1, $"the foreign node exited with {foreign.Shell.ExitCode}\n{foreign.Log}");
+        LogHas(foreign, "does not chain to the cluster CA");
+        LogHas(foreign, "error: the TLS handshake with the cluster failed");
         // the lighthouse refused all three in the handshake
-        var lighthouse = cluster.Lighthouse.Log;
-        Assert.Contains("not an SSL/TLS record", lighthouse);               // plain: akka.tcp frames on a TLS port
-        Assert.Contains("does not chain to the cluster CA", lighthouse);    // foreign: another CA
-        Assert.Contains($"Rejected incoming connection from [[::ffff:127.0.0.1]:{anonymous}]", lighthouse); // no certificate
-        Assert.Contains("AssociationError", plain.Log);
+        LogHas(cluster.Lighthouse, "not an SSL/TLS record");               // plain: akka.tcp frames on a TLS port
+        LogHas(cluster.Lighthouse, "does not chain to the cluster CA");    // foreign: another CA
+        LogHas(cluster.Lighthouse, $"Rejected incoming connection from [[::ffff:127.0.0.1]:{anonymous}]"); // no certificate
+        LogHas(plain, "AssociationError");
         Assert.DoesNotContain("Welcome from", plain.Log);
         Assert.DoesNotContain("Welcome from", foreign.Log);
 
@@ -93,8 +92,7 @@ public sealed class TlsSpec(ITestOutputHelper output) : IDisposable
         var sample = ProcessRunner.Run("dotnet", [ClusterClientSpec.SampleDll.Value, "--contact", $"127.0.0.1:{cluster.Node("n1").ClusterPort}"],
             TroupeCli.Environment(Path.GetTempPath()), TimeSpan.FromSeconds(120), displayArgs: ["ClusterClientSample", "--contact", "n1"]);
         cli.Log(sample.ToString());
-        Assert.Equal(1, sample.ExitCode);
-        Assert.StartsWith("error: no Troupe node answered Ping", sample.ErrorLine);
+        Assert.True(sample.ExitCode == 1 && sample.ErrorLine.StartsWith("error: no Troupe node answered Ping"), sample.ToString());
 
         // the TCP API: no token, a wrong token, no TLS, another CA: refused, one line each
         var api = $"127.0.0.1:{cluster.Node("n1").ApiPort}";
@@ -104,7 +102,7 @@ public sealed class TlsSpec(ITestOutputHelper output) : IDisposable
         AssertOneError(wrongToken, 1, "error: the node refused the request (HTTP 401): the bearer token is not this cluster's");
         var plainHttp = Remote(api, ca: null, token: token);
         AssertOneError(plainHttp, 3, "error: ");
-        Assert.Contains("is its API TLS?", plainHttp.ErrorLine);
+        Assert.True(plainHttp.ErrorLine.Contains("is its API TLS?"), plainHttp.ToString());
         var otherCa = Remote(api, ca: Path.Combine(theirs, "ca.pem"), token: token);
         AssertOneError(otherCa, 1, $"error: the node at {api} is not the cluster's: its certificate does not chain to {Path.Combine(theirs, "ca.pem")}");
 
@@ -134,7 +132,8 @@ public sealed class TlsSpec(ITestOutputHelper output) : IDisposable
         Eventually.Until("2 running pods of fetched on n1 and n2", TimeSpan.FromSeconds(90), () => cli.Pods("fetched"),
             ps => ps.Count == 2 && ps.All(p => p.IsRunning) && ps.Select(p => p.NodeName).Distinct().Count() == 2,
             TroupeCli.Describe, cluster.Diagnostics);
-        Assert.Contains("built/tls", cluster.Node("n2").Cli.Expect(0, "images").Stdout);
+        var images = cluster.Node("n2").Cli.Expect(0, "images").Stdout;
+        Assert.True(images.Contains("built/tls"), $"n2 has not the image it ran\n{images}\n{cluster.Node("n2").Log}");
         cli.Expect(0, "delete", "deployment", "fetched");
         cli.WaitForNoPods("fetched");
     }
@@ -147,6 +146,9 @@ public sealed class TlsSpec(ITestOutputHelper output) : IDisposable
         other.ExtraEnv["TROUPE_TOKEN"] = token;
         return other.Run("get", "nodes");
     }
+
+    static void LogHas(LocalCluster.Member m, string text) =>
+        Assert.True(m.Log.Contains(text), $"{m.Name}'s log lacks \"{text}\":\n{string.Join("\n", m.Log.Split('\n').TakeLast(40))}");
 
     static void AssertOneError(CliResult r, int exitCode, string start)
     {

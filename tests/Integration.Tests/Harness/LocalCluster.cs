@@ -28,6 +28,10 @@ public sealed class LocalCluster : IDisposable
 
     readonly ITestOutputHelper _output;
     readonly string? _db;
+    readonly string _label;
+    readonly string _driver;
+    readonly string[] _common; // --config F for every member
+    readonly List<Member> _outsiders = [];
 
     public Member Lighthouse { get; }
     public IReadOnlyList<Member> Nodes { get; }
@@ -77,11 +81,6 @@ public sealed class LocalCluster : IDisposable
             "--seed", $"127.0.0.1:{Lighthouse.ClusterPort}", "--driver", _driver, .. configFiles.SelectMany(f => new[] { "--config", f })]);
         return m;
     }
-
-    readonly string _label;
-    readonly string _driver;
-    readonly string[] _common;
-    readonly List<Member> _outsiders = [];
 
     void Launch(Member m, params string[] args)
     {
