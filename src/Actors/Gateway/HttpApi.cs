@@ -14,12 +14,13 @@ namespace Troupe.Actors.Gateway;
 
 /// <summary>
 /// The thin HTTP/1.1 adapter over the <see cref="ApiGateway"/> (Kestrel): on the unix socket in <c>$TROUPE_HOME</c>
-/// and, with <c>--api-port</c>, on TCP. <c>POST /v1/messages</c> carries one <see cref="ITroupeMessage"/> each way;
-/// <c>GET /v1/logs</c> streams a container's output as text (following it with <c>follow=true</c>).
+/// and, with <c>--api-port</c>, on TCP (HTTPS and a bearer token with config/tls.hocon). <c>POST /v1/messages</c>
+/// carries one <see cref="ITroupeMessage"/> each way; <c>GET /v1/logs</c> streams a container's output as text (following it with <c>follow=true</c>).
 /// </summary>
 public static partial class HttpApi
 {
-    public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort, ILoggingAdapter log,
+    public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort,
+        TlsSettings? tls, ILoggingAdapter log,
         ImageStore images, ImageBuilder? imageBuilder, Troupe.Runtime.Drivers.IContainerDriver? driver, string nodeName)
     {
         if (File.Exists(socketPath)) File.Delete(socketPath);
@@ -28,10 +29,15 @@ public static partial class HttpApi
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.ListenUnixSocket(socketPath);
-            if (apiPort is { } p) k.ListenAnyIP(p);
+            if (apiPort is { } p)
+            {
+                if (tls is null) k.ListenAnyIP(p);
+                else k.ListenAnyIP(p, o => o.UseHttps(tls.Certificate));
+            }
             k.AddServerHeader = false;
         });
         var app = builder.Build();
+        if (tls is not null) app.Use(RequireToken(tls));
 
         app.MapPost("/v1/messages", async (HttpContext ctx) =>
         {
@@ -88,6 +94,25 @@ public static partial class HttpApi
         await app.StartAsync();
         return app;
     }
+
+    /// <summary>
+    /// With TLS every request over TCP (HTTPS) carries the cluster's bearer token; the unix socket is the local
+    /// node's own and needs none. Refused: 401 and one line.
+    /// </summary>
+    static Func<HttpContext, RequestDelegate, Task> RequireToken(TlsSettings tls) => async (ctx, next) =>
+    {
+        if (!ctx.Request.IsHttps || tls.Authorizes(ctx.Request.Headers.Authorization.FirstOrDefault()))
+        {
+            await next(ctx);
+            return;
+        }
+        ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        ctx.Response.Headers.WWWAuthenticate = "Bearer";
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        await ctx.Response.WriteAsync(ctx.Request.Headers.Authorization.Count == 0
+            ? "this API wants the cluster's bearer token (Authorization: Bearer; the shell sends TROUPE_TOKEN or $TROUPE_HOME/token)\n"
+            : "the bearer token is not this cluster's\n");
+    };
 
     /// <summary>Deletes and stops wait for a grace period; everything else for the ask timeout.</summary>
     static TimeSpan TimeoutFor(ITroupeMessage request, ActorsSettings settings) => request switch

@@ -55,7 +55,20 @@ public static class ConfigLoader
 
         var config = layers[0];
         foreach (var l in layers.Skip(1)) config = config.WithFallback(l);
-        return config;
+        return WithSslSeeds(config);
+    }
+
+    /// <summary>
+    /// With TLS (config/tls.hocon) the nodes' addresses are <c>akka.ssl.tcp://</c>: seeds written as <c>host:port</c>
+    /// or <c>akka.tcp://</c> are dialled that way too.
+    /// </summary>
+    static Config WithSslSeeds(Config config)
+    {
+        if (!config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false)) return config;
+        var seeds = config.GetStringList("akka.cluster.seed-nodes") ?? [];
+        if (seeds.Count == 0) return config;
+        var ssl = seeds.Select(s => $"\"{(s.StartsWith("akka.tcp://") ? "akka.ssl.tcp://" + s["akka.tcp://".Length..] : s)}\"");
+        return ConfigurationFactory.ParseString($"akka.cluster.seed-nodes = [{string.Join(",", ssl)}]").WithFallback(config);
     }
 
     /// <summary>SQLite in <c>$TROUPE_HOME/state.db</c>, or PostgreSQL when <c>TROUPE_DB</c> is set.</summary>

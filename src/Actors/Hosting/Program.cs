@@ -83,8 +83,12 @@ public static class Program
             Console.Error.WriteLine($"warning: this control node keeps its state in {Path.Combine(home, "state.db")}; " +
                 "with more than one control node set TROUPE_DB (config/postgres.hocon) so a Deployment's shard moves with its state");
         CheckPortFree(config);
-        var system = ActorSystem.Create("troupe", config);
+        var tls = TlsSettings.Create(config, home);
+        var system = tls is null ? ActorSystem.Create("troupe", config) : ActorSystem.Create("troupe", TlsSetup(config, tls));
         var log = Logging.GetLogger(system, "troupe-node");
+        if (tls is not null)
+            log.Info("TLS: remoting and the TCP command API present {0}; peers must chain to {1}{2}", tls.Certificate.Subject, tls.Ca.Subject,
+                tls.RequireMutualAuthentication ? " and present their certificate" : "");
         var cluster = Cluster.Get(system);
         var isLighthouse = options.Mode == "lighthouse";
         var nodeName = options.Name ?? (options.Mode == "up" ? Environment.MachineName : $"{Environment.MachineName}-{cluster.SelfAddress.Port}");
@@ -96,12 +100,17 @@ public static class Program
 
         var up = new TaskCompletionSource();
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        var seeds = string.Join(", ", (config.GetStringList("akka.cluster.seed-nodes") ?? []).Select(a => a.Replace("akka.tcp://troupe@", "")));
+        var seeds = string.Join(", ", (config.GetStringList("akka.cluster.seed-nodes") ?? []).Select(a => a[(a.IndexOf('@') + 1)..]));
         for (var waited = 0; !up.Task.IsCompleted; waited += 10)
         {
             if (waited >= 60) throw new StartupException($"the node could not join its cluster within 60 s (are the seeds {seeds} up?)");
             // Akka retries the seeds on its own; say so while it does
-            if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(10))) != up.Task)
+            var first = await Task.WhenAny(up.Task, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(10)));
+            if (first == system.WhenTerminated && !up.Task.IsCompleted)
+                throw new StartupException(CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason"
+                    ? "the TLS handshake with the cluster failed: this node's certificate or the seed's does not chain to the other's CA (see the log)"
+                    : "the node stopped before it joined its cluster");
+            if (first != up.Task)
                 Console.Error.WriteLine($"troupe-node: not joined yet after {waited + 10} s; still trying the seeds {seeds}");
         }
 
@@ -174,7 +183,7 @@ public static class Program
                 }
             }
             var fetch = new ImageFetch(images, new RegistryClient(), system.Settings.Config.GetString("troupe.runtime.node.image-registry", ""),
-                ct => PeerApis(directory, nodeName, ct), Path.Combine(home, "images", "fetch"));
+                ct => PeerApis(directory, nodeName, ct), Path.Combine(home, "images", "fetch"), tls);
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images, fetch), catalog), ActorNames.NodeAgent);
             // every worker balances every Service's connections (its ClusterIPs on the pod bridge when there is one)
             var podNetwork = nodeSettings.Network;
@@ -198,7 +207,7 @@ public static class Program
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 
         var socket = Path.Combine(home, "troupe.sock");
-        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, log, images, builder, driver, nodeName);
+        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, tls, log, images, builder, driver, nodeName);
 
         TroupeHome.WriteNodeFile(home, new NodeFile(Environment.ProcessId, $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}",
             options.ApiPort is { } a ? $"127.0.0.1:{a}" : null, socket, nodeName, driverName));
@@ -207,6 +216,24 @@ public static class Program
         await system.WhenTerminated;
         await http.StopAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// Remoting over TLS with the cluster certificate, a peer accepted only when its certificate chains to the
+    /// cluster CA (Akka's own check trusts the system's roots, which never signed a cluster's own CA).
+    /// </summary>
+    static Akka.Actor.Setup.ActorSystemSetup TlsSetup(Akka.Configuration.Config config, TlsSettings tls)
+    {
+        var ssl = new Akka.Remote.Transport.DotNetty.DotNettySslSetup(tls.Certificate, suppressValidation: false,
+            tls.RequireMutualAuthentication, validateCertificateHostname: false,
+            (certificate, _, peer, _, log) =>
+            {
+                if (tls.ChainsToCa(certificate, out var why)) return true;
+                log.Warning("TLS: refused {0}: its certificate {1} does not chain to the cluster CA {2}: {3}",
+                    peer, certificate?.Subject ?? "(none)", tls.Ca.Subject, why);
+                return false;
+            });
+        return BootstrapSetup.Create().WithConfig(config).And(ssl);
     }
 
     public static string Version => typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";

@@ -39,12 +39,21 @@ public sealed class StorePodImages(ImageStore store, ImageFetch? fetch = null) :
 /// One fetch per reference at a time: pods of one Deployment starting together share it.
 /// </summary>
 public sealed class ImageFetch(ImageStore store, RegistryClient registry, string? clusterRegistry,
-    Func<CancellationToken, Task<IReadOnlyList<string>>> peers, string scratch)
+    Func<CancellationToken, Task<IReadOnlyList<string>>> peers, string scratch, TlsSettings? tls = null)
 {
-    static readonly HttpClient Http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
+    static readonly HttpClient Plain = Client(null);
+
+    /// <summary>With TLS the other nodes' APIs are HTTPS with the cluster certificate and want the cluster's token.</summary>
+    readonly HttpClient _http = tls is null ? Plain : Client(tls);
+
+    static HttpClient Client(TlsSettings? tls)
     {
-        Timeout = TimeSpan.FromMinutes(30),
-    };
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
+        if (tls is not null) handler.SslOptions.RemoteCertificateValidationCallback = tls.ValidateServer;
+        var client = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(30) };
+        if (tls is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", tls.Token);
+        return client;
+    }
 
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task>> _running = new(StringComparer.Ordinal);
 
@@ -109,7 +118,7 @@ public sealed class ImageFetch(ImageStore store, RegistryClient registry, string
         var tar = Path.Combine(scratch, $"fetch-{Guid.NewGuid():N}.tar");
         try
         {
-            using var response = await Http.GetAsync($"http://{peer}/v1/images/save?ref={Uri.EscapeDataString(reference)}",
+            using var response = await _http.GetAsync($"{(tls is null ? "http" : "https")}://{peer}/v1/images/save?ref={Uri.EscapeDataString(reference)}",
                 HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode)
             {

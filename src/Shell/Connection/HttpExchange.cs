@@ -4,7 +4,7 @@ using System.Text;
 namespace Troupe.Shell.Connection;
 
 /// <summary>
-/// One HTTP/1.1 request and its response over a connected socket (unix or TCP), written by hand: HttpClient and
+/// One HTTP/1.1 request and its response over a connected socket (unix, TCP or TLS over TCP), written by hand: HttpClient and
 /// SocketsHttpHandler cost more start-up time than the whole command should take. Understands Content-Length,
 /// chunked transfer encoding and read-to-close bodies; that is all the node's Kestrel sends.
 /// INTERNAL API.
@@ -12,6 +12,9 @@ namespace Troupe.Shell.Connection;
 internal sealed class HttpExchange : IDisposable
 {
     readonly Socket _socket;
+    readonly Stream _stream;
+    readonly string? _authorization;
+    readonly string? _silence;
     readonly byte[] _buf = new byte[64 * 1024];
     int _pos, _len;
     bool _eof;
@@ -23,11 +26,19 @@ internal sealed class HttpExchange : IDisposable
 
     readonly CancellationTokenRegistration _cancel;
 
-    /// <summary>Over <paramref name="socket"/>; cancelling <paramref name="cancel"/> closes it, ending a blocked read (Ctrl-C in <c>troupe shell</c>).</summary>
-    public HttpExchange(Socket socket, CancellationToken cancel = default)
+    /// <summary>
+    /// Over <paramref name="socket"/>, or over <paramref name="stream"/> on it (TLS); <paramref name="authorization"/>
+    /// goes with every request. Cancelling <paramref name="cancel"/> closes the socket, ending a blocked read (Ctrl-C in
+    /// <c>troupe shell</c>). <paramref name="silence"/> says what a connection closed without an answer (or answered
+    /// with something other than HTTP) may mean.
+    /// </summary>
+    public HttpExchange(Socket socket, CancellationToken cancel = default, Stream? stream = null, string? authorization = null, string? silence = null)
     {
         _socket = socket;
         _cancel = cancel.Register(socket.Dispose);
+        _stream = stream ?? new NetworkStream(socket, ownsSocket: false);
+        _authorization = authorization;
+        _silence = silence;
     }
 
     public void Send(string method, string target, ReadOnlySpan<byte> body, string? contentType)
@@ -36,19 +47,15 @@ internal sealed class HttpExchange : IDisposable
         var all = new byte[headBytes.Length + body.Length];
         headBytes.CopyTo(all, 0);
         body.CopyTo(all.AsSpan(headBytes.Length));
-        var sent = 0;
-        while (sent < all.Length) sent += _socket.Send(all, sent, all.Length - sent, SocketFlags.None);
+        _stream.Write(all);
     }
 
     /// <summary>Sends a request whose body is <paramref name="body"/> (read to its end, <paramref name="length"/> bytes), with extra headers.</summary>
     public void Send(string method, string target, Stream body, long length, string contentType, IReadOnlyList<(string Name, string Value)> headers)
     {
         var head = Head(method, target, length, contentType, headers);
-        var sent = 0;
-        while (sent < head.Length) sent += _socket.Send(head, sent, head.Length - sent, SocketFlags.None);
-        var buf = new byte[64 * 1024];
-        for (int n; (n = body.Read(buf, 0, buf.Length)) > 0;)
-            for (var off = 0; off < n;) off += _socket.Send(buf, off, n - off, SocketFlags.None);
+        _stream.Write(head);
+        body.CopyTo(_stream, 64 * 1024);
     }
 
     /// <summary>
@@ -58,7 +65,7 @@ internal sealed class HttpExchange : IDisposable
     public void SendChunkedHead(string method, string target, string contentType, IReadOnlyList<(string Name, string Value)> headers)
     {
         var head = Head(method, target, -1, contentType, headers);
-        for (var sent = 0; sent < head.Length;) sent += _socket.Send(head, sent, head.Length - sent, SocketFlags.None);
+        _stream.Write(head);
     }
 
     public void WriteChunk(ReadOnlySpan<byte> data)
@@ -70,23 +77,24 @@ internal sealed class HttpExchange : IDisposable
         data.CopyTo(all.AsSpan(prefix.Length));
         all[^2] = (byte)'\r';
         all[^1] = (byte)'\n';
-        for (var sent = 0; sent < all.Length;) sent += _socket.Send(all, sent, all.Length - sent, SocketFlags.None);
+        _stream.Write(all);
     }
 
     public void EndChunks()
     {
         var end = "0\r\n\r\n"u8.ToArray();
-        for (var sent = 0; sent < end.Length;) sent += _socket.Send(end, sent, end.Length - sent, SocketFlags.None);
+        _stream.Write(end);
     }
 
     /// <summary>The head; a negative <paramref name="length"/> announces a chunked body.</summary>
-    static byte[] Head(string method, string target, long length, string? contentType, IReadOnlyList<(string Name, string Value)>? headers)
+    byte[] Head(string method, string target, long length, string? contentType, IReadOnlyList<(string Name, string Value)>? headers)
     {
         var head = new StringBuilder(160)
             .Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\nHost: troupe\r\nConnection: close\r\n");
         if (contentType is not null) head.Append("Content-Type: ").Append(contentType).Append("\r\n");
         if (length < 0) head.Append("Transfer-Encoding: chunked\r\n");
         else if (method == "POST" || length > 0) head.Append("Content-Length: ").Append(length).Append("\r\n");
+        if (_authorization is not null) head.Append("Authorization: ").Append(_authorization).Append("\r\n");
         foreach (var (name, value) in headers ?? []) head.Append(name).Append(": ").Append(value).Append("\r\n");
         head.Append("\r\n");
         return Encoding.ASCII.GetBytes(head.ToString());
@@ -95,11 +103,15 @@ internal sealed class HttpExchange : IDisposable
     /// <summary>Reads the status line and headers.</summary>
     public void ReadHead()
     {
-        var status = ReadLine() ?? throw new IOException("the node closed the connection without answering");
+        var hint = _silence is null ? "" : $" ({_silence})";
+        var status = ReadLine() ?? throw new IOException("the node closed the connection without answering" + hint);
         // HTTP/1.1 200 OK
         var sp = status.IndexOf(' ');
         if (sp < 0 || !int.TryParse(status.AsSpan(sp + 1, Math.Min(3, status.Length - sp - 1)), out var code))
-            throw new IOException($"malformed HTTP status line \"{status}\"");
+            // a TLS server may answer plain HTTP with an alert record (0x15) rather than silence
+            throw new IOException(status.Length > 0 && status[0] is '\x15' or '\x16'
+                ? "the node answered with TLS, not HTTP" + hint
+                : $"malformed HTTP status line \"{status}\"" + hint);
         Status = code;
         long? length = null;
         while (true)
@@ -118,6 +130,9 @@ internal sealed class HttpExchange : IDisposable
         else if (length is { } n) { _remaining = n; _done = n == 0; }
         else if (code is 204 or 304) _done = true;
         else _toClose = true;
+        // a TLS API wants the cluster's token: its one line says which way it was wrong
+        if (code == 401)
+            throw ShellException.User($"the node refused the request (HTTP 401): {NodeClient.OneLine(Encoding.UTF8.GetString(ReadBody()))}");
     }
 
     /// <summary>The next piece of the body (decoded), or an empty segment at its end.</summary>
@@ -197,7 +212,7 @@ internal sealed class HttpExchange : IDisposable
             _len -= _pos;
             _pos = 0;
         }
-        var n = _socket.Receive(_buf, _len, _buf.Length - _len, SocketFlags.None);
+        var n = _stream.Read(_buf, _len, _buf.Length - _len);
         if (n == 0) { _eof = true; return false; }
         _len += n;
         return true;
@@ -206,6 +221,7 @@ internal sealed class HttpExchange : IDisposable
     public void Dispose()
     {
         _cancel.Dispose();
+        _stream.Dispose();
         _socket.Dispose();
     }
 }

@@ -8,7 +8,8 @@ namespace Troupe.Shell.Connection;
 /// <summary>
 /// The client of a node's command API: HTTP/1.1 over the local node's unix socket (found through
 /// <c>$TROUPE_HOME/node.json</c>), or over TCP to the API addresses of <c>--cluster</c> / <c>TROUPE_CLUSTER</c>,
-/// tried in order. One connection per request (<c>Connection: close</c>): a one-shot command sends one or two.
+/// tried in order, over TLS with the cluster's CA and bearer token when the shell has them (<see cref="RemoteTls"/>).
+/// One connection per request (<c>Connection: close</c>): a one-shot command sends one or two.
 /// Every failure to reach a node is a <see cref="NoNodeException"/> (exit 3).
 /// </summary>
 public sealed class NodeClient
@@ -16,12 +17,14 @@ public sealed class NodeClient
     readonly string _home;
     readonly IReadOnlyList<string> _tcp;
     readonly Func<CancellationToken> _cancellation;
+    readonly RemoteTls? _tls;
 
-    NodeClient(string home, IReadOnlyList<string> tcp, Func<CancellationToken> cancellation)
+    NodeClient(string home, IReadOnlyList<string> tcp, Func<CancellationToken> cancellation, RemoteTls? tls)
     {
         _home = home;
         _tcp = tcp;
         _cancellation = cancellation;
+        _tls = tls;
     }
 
     public static NodeClient For(ShellContext ctx)
@@ -30,7 +33,7 @@ public sealed class NodeClient
         var tcp = string.IsNullOrWhiteSpace(cluster)
             ? []
             : cluster.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return new NodeClient(ctx.Home, tcp, () => ctx.Cancellation);
+        return new NodeClient(ctx.Home, tcp, () => ctx.Cancellation, tcp.Length > 0 ? RemoteTls.From(ctx.Env, ctx.Home) : null);
     }
 
     /// <summary>How long a request may wait for its answer (the node answers within its own ask timeout).</summary>
@@ -55,7 +58,7 @@ public sealed class NodeClient
                 throw ShellException.User($"the node sent an answer the shell does not understand (HTTP {x.Status}): {OneLine(e.Message)}");
             }
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut || e.SocketErrorCode == SocketError.WouldBlock)
+        catch (Exception e) when ((e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
             throw ShellException.User($"the Troupe node did not answer {message.GetType().Name} within {(timeout ?? Timeout).TotalSeconds:0} s");
         }
@@ -264,8 +267,19 @@ public sealed class NodeClient
             var errors = new List<string>();
             foreach (var address in _tcp)
             {
-                try { return new HttpExchange(ConnectTcp(address, ms), cancel); }
-                catch (SocketException e) { errors.Add($"{address}: {OneLine(e.Message)}"); }
+                Socket tcp;
+                string host;
+                try { tcp = ConnectTcp(address, ms, out host); }
+                catch (SocketException e) { errors.Add($"{address}: {OneLine(e.Message)}"); continue; }
+                // no CA, no TLS: and then no token either, which would cross the network in the clear
+                if (_tls?.CaPath is null)
+                    return new HttpExchange(tcp, cancel, silence: "is its API TLS? TROUPE_CA and TROUPE_TOKEN, or ca.pem and token in $TROUPE_HOME, make the shell speak TLS");
+                try { return new HttpExchange(tcp, cancel, _tls.Wrap(tcp, address, host, TimeSpan.FromSeconds(15)), _tls.Authorization); }
+                catch
+                {
+                    tcp.Dispose();
+                    throw;
+                }
             }
             throw new NoNodeException($"no Troupe node answers at {string.Join(", ", _tcp)} ({string.Join("; ", errors)})");
         }
@@ -285,12 +299,12 @@ public sealed class NodeClient
         return new HttpExchange(s, cancel);
     }
 
-    static Socket ConnectTcp(string address, int timeoutMs)
+    static Socket ConnectTcp(string address, int timeoutMs, out string host)
     {
         var colon = address.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out var port))
             throw ShellException.Usage($"--cluster: \"{address}\" is not host:port");
-        var host = address[..colon].Trim('[', ']');
+        host = address[..colon].Trim('[', ']');
         var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {

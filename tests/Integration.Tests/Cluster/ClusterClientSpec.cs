@@ -15,7 +15,7 @@ namespace Troupe.Integration.Tests.Cluster;
 public sealed class ClusterClientSpec(ITestOutputHelper output)
 {
     /// <summary>The sample, built once per test run into its own bin folder (dotnet run would build at every call).</summary>
-    static readonly Lazy<string> SampleDll = new(() =>
+    internal static readonly Lazy<string> SampleDll = new(() =>
     {
         var outDir = RepoRoot.File("samples", "ClusterClientSample", "bin", "it");
         var r = ProcessRunner.Run("dotnet", ["build", RepoRoot.File("samples", "ClusterClientSample"), "-c", "Release", "-o", outDir,

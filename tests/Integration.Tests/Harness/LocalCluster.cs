@@ -28,16 +28,25 @@ public sealed class LocalCluster : IDisposable
 
     readonly ITestOutputHelper _output;
     readonly string? _db;
+    readonly string _label;
+    readonly string _driver;
+    readonly string[] _common; // --config F for every member
+    readonly List<Member> _outsiders = [];
 
     public Member Lighthouse { get; }
     public IReadOnlyList<Member> Nodes { get; }
     public TroupeCli Client { get; }
 
+    /// <param name="configFiles">given to every member with <c>--config</c>, the lighthouse too (config/tls.hocon)</param>
+    /// <param name="prepareHome">called with every member's <c>TROUPE_HOME</c> before it starts (the cluster's certificate)</param>
     public LocalCluster(string label, ITestOutputHelper output, int nodes = 3, string driver = "runc", string? db = null,
-        string? hocon = null)
+        string? hocon = null, IReadOnlyList<string>? configFiles = null, Action<string>? prepareHome = null)
     {
         _output = output;
         _db = db;
+        _label = label;
+        _driver = driver;
+        _common = [.. (configFiles ?? []).SelectMany(f => new[] { "--config", f })];
         Lighthouse = new Member("lighthouse", new TroupeCli($"{label}-lh", output), RegistryServer.FreePort(), null);
         Nodes = Enumerable.Range(1, nodes)
             .Select(i => new Member($"n{i}", new TroupeCli($"{label}-n{i}", output), RegistryServer.FreePort(), RegistryServer.FreePort()))
@@ -45,17 +54,32 @@ public sealed class LocalCluster : IDisposable
         Client = new TroupeCli($"{label}-client", output);
         Client.ExtraEnv["TROUPE_CLUSTER"] = string.Join(",", Nodes.Select(n => $"127.0.0.1:{n.ApiPort}"));
 
-        Launch(Lighthouse, "lighthouse", "--port", Lighthouse.ClusterPort.ToString());
-        string[] config = [];
+        foreach (var m in Nodes.Append(Lighthouse)) prepareHome?.Invoke(m.Cli.Home);
+        Launch(Lighthouse, ["lighthouse", "--port", Lighthouse.ClusterPort.ToString(), .. _common]);
+        string[] config = [.. _common];
         if (hocon is not null)
         {
             var file = Path.Combine(Client.Home, "nodes.hocon");
             File.WriteAllText(file, hocon);
-            config = ["--config", file];
+            config = [.. config, "--config", file];
         }
         foreach (var n in Nodes)
             Launch(n, ["node", "--name", n.Name, "--port", n.ClusterPort.ToString(), "--api-port", n.ApiPort.ToString()!,
                 "--seed", $"127.0.0.1:{Lighthouse.ClusterPort}", "--driver", driver, .. config]);
+    }
+
+    /// <summary>
+    /// Starts one more node seeded from the lighthouse, with its own <paramref name="configFiles"/> instead of the
+    /// cluster's: an outsider that should not get in. It is not one of <see cref="Nodes"/>; Dispose kills it.
+    /// </summary>
+    public Member StartOutsider(string name, IReadOnlyList<string> configFiles, Action<string>? prepareHome = null)
+    {
+        var m = new Member(name, new TroupeCli($"{_label}-{name}", _output), RegistryServer.FreePort(), RegistryServer.FreePort());
+        prepareHome?.Invoke(m.Cli.Home);
+        _outsiders.Add(m);
+        Launch(m, ["node", "--name", name, "--port", m.ClusterPort.ToString(), "--api-port", m.ApiPort.ToString()!,
+            "--seed", $"127.0.0.1:{Lighthouse.ClusterPort}", "--driver", _driver, .. configFiles.SelectMany(f => new[] { "--config", f })]);
+        return m;
     }
 
     void Launch(Member m, params string[] args)
@@ -142,6 +166,14 @@ public sealed class LocalCluster : IDisposable
             catch (XunitException e) { failures.Add($"{n.Name}: {e.Message}"); }
         }
         foreach (var n in Nodes.Where(n => n.Lost)) n.Cli.Dispose();
+        foreach (var o in _outsiders)
+        {
+            if (o.NodePid is { } op) HostProcesses.Kill(op);
+            if (o.Shell is { HasExited: false } s) { try { s.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
+            o.Shell?.WaitForExit(10_000);
+            o.Shell?.Dispose();
+            o.Cli.Dispose();
+        }
         if (Lighthouse.NodePid is { } lp)
         {
             HostProcesses.Kill(lp, 15);
