@@ -55,10 +55,14 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         var pods = cli.WaitForRunning("web", 3, Long).Select(p => p.Name).ToHashSet();
 
         // every replica answers through localhost:PORT, round-robin
-        var seen = Eventually.Until("all three replicas to answer through the Service", Long, () =>
-            Enumerable.Range(0, 9).Select(_ => Get($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList(),
-            answers => pods.All(p => answers.Contains($"pod: {p}")), answers => string.Join(" | ", answers));
+        // (the listener may come up in the middle of a batch: wait for one batch all answered, then check a fresh one)
+        List<string> Batch() => Enumerable.Range(0, 9).Select(_ => Get($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList();
+        Eventually.Until("all three replicas to answer through the Service", Long, Batch,
+            answers => answers.All(a => a.StartsWith("pod: web-")) && pods.All(p => answers.Contains($"pod: {p}")),
+            answers => string.Join(" | ", answers));
+        var seen = Batch();
         Assert.All(seen, a => Assert.StartsWith("pod: web-", a));
+        Assert.All(pods, p => Assert.Contains($"pod: {p}", seen));
         Assert.Contains("Hello from Troupe", Get($"http://127.0.0.1:{port}/"));
 
         // the Service as kubectl shows it; its ClusterIP and node port answer too, from the host and from a pod
