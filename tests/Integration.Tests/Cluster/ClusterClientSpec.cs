@@ -43,7 +43,7 @@ public sealed class ClusterClientSpec(ITestOutputHelper output)
         var manifest = cli.WriteManifest(Manifests.Deployment("ccapp", 1, "sleep 3600"), "ccapp.yaml");
 
         // two contacts, the first one dead: the client uses whichever receptionist answers
-        var r = RunSample(cli, "--contact", $"127.0.0.1:{FreePort()}", "--contact", address, "--file", manifest, "--replicas", "3");
+        var r = RunSample(cli, "--contact", $"127.0.0.1:{Ports.Free()}", "--contact", address, "--file", manifest, "--replicas", "3");
 
         Assert.True(r.ExitCode == 0, $"the sample must exit 0\n{r}\n{cli.Diagnostics()}");
         var lines = r.Stdout.TrimEnd().Split('\n');
@@ -67,7 +67,7 @@ public sealed class ClusterClientSpec(ITestOutputHelper output)
     [Fact]
     public void With_no_node_at_the_contact_the_sample_exits_1_with_one_error_line()
     {
-        var port = FreePort();
+        var port = Ports.Free();
 
         var r = RunSample(null, "--contact", $"127.0.0.1:{port}");
 
@@ -78,13 +78,4 @@ public sealed class ClusterClientSpec(ITestOutputHelper output)
         Assert.True(r.Elapsed < TimeSpan.FromSeconds(30), $"it must give up after its connect timeout, took {r.Elapsed}");
     }
 
-    /// <summary>A loopback port nobody listens on (taken from the OS, then freed).</summary>
-    static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 }

@@ -17,7 +17,7 @@ public sealed class ClusterFaultsSpec(ITestOutputHelper output)
     {
         using var first = new TroupeCli("port-a", output);
         using var second = new TroupeCli("port-b", output);
-        var port = RegistryServer.FreePort();
+        var port = Ports.Free();
         using var a = Start(first, "node", "--name", "a", "--port", port.ToString(), "--driver", "process");
         Eventually.Until("node a accepts commands", TimeSpan.FromSeconds(60), () => first.Run("get", "nodes"), r => r.ExitCode == 0);
 
@@ -33,7 +33,7 @@ public sealed class ClusterFaultsSpec(ITestOutputHelper output)
     {
         using var first = new TroupeCli("ver-a", output);
         using var second = new TroupeCli("ver-b", output);
-        var port = RegistryServer.FreePort();
+        var port = Ports.Free();
         using var a = Start(first, "node", "--name", "a", "--port", port.ToString(), "--driver", "process");
         Eventually.Until("node a accepts commands", TimeSpan.FromSeconds(60), () => first.Run("get", "nodes"), r => r.ExitCode == 0);
 
@@ -53,7 +53,7 @@ public sealed class ClusterFaultsSpec(ITestOutputHelper output)
     public void A_node_whose_seed_is_down_says_it_keeps_trying()
     {
         using var cli = new TroupeCli("seed-down", output);
-        var nowhere = RegistryServer.FreePort();
+        var nowhere = Ports.Free();
         var log = Path.Combine(cli.Home, "out.log");
         using var p = Start(cli, "node", "--name", "lonely", "--seed", $"127.0.0.1:{nowhere}", "--driver", "process");
         var said = Eventually.Until("the node says it still tries the seed", TimeSpan.FromSeconds(30),

@@ -47,9 +47,9 @@ public sealed class LocalCluster : IDisposable
         _label = label;
         _driver = driver;
         _common = [.. (configFiles ?? []).SelectMany(f => new[] { "--config", f })];
-        Lighthouse = new Member("lighthouse", new TroupeCli($"{label}-lh", output), RegistryServer.FreePort(), null);
+        Lighthouse = new Member("lighthouse", new TroupeCli($"{label}-lh", output), Ports.Free(), null);
         Nodes = Enumerable.Range(1, nodes)
-            .Select(i => new Member($"n{i}", new TroupeCli($"{label}-n{i}", output), RegistryServer.FreePort(), RegistryServer.FreePort()))
+            .Select(i => new Member($"n{i}", new TroupeCli($"{label}-n{i}", output), Ports.Free(), Ports.Free()))
             .ToList();
         Client = new TroupeCli($"{label}-client", output);
         Client.ExtraEnv["TROUPE_CLUSTER"] = string.Join(",", Nodes.Select(n => $"127.0.0.1:{n.ApiPort}"));
@@ -74,7 +74,7 @@ public sealed class LocalCluster : IDisposable
     /// </summary>
     public Member StartOutsider(string name, IReadOnlyList<string> configFiles, Action<string>? prepareHome = null)
     {
-        var m = new Member(name, new TroupeCli($"{_label}-{name}", _output), RegistryServer.FreePort(), RegistryServer.FreePort());
+        var m = new Member(name, new TroupeCli($"{_label}-{name}", _output), Ports.Free(), Ports.Free());
         prepareHome?.Invoke(m.Cli.Home);
         _outsiders.Add(m);
         Launch(m, ["node", "--name", name, "--port", m.ClusterPort.ToString(), "--api-port", m.ApiPort.ToString()!,

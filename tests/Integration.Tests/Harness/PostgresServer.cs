@@ -32,7 +32,7 @@ public sealed class PostgresServer : IDisposable
         _dir = Directory.CreateTempSubdirectory("troupe-pg-").FullName;
         Must(ProcessRunner.Host("chown", "postgres:", _dir), "chown");
         Must(AsPostgres("initdb", "-D", DataDir, "-A", "trust", "-U", "troupe", "--no-sync", "-E", "UTF8"), "initdb");
-        Port = RegistryServer.FreePort();
+        Port = Ports.Free();
         Start();
         Must(ProcessRunner.Host(Path.Combine(BinDir!, "createdb"), "-h", "127.0.0.1", "-p", Port.ToString(), "-U", "troupe", "troupe"), "createdb");
     }

@@ -22,7 +22,7 @@ public sealed class RegistryServer : IDisposable
     {
         var binary = Requirements.Which("docker-registry") ?? throw new InvalidOperationException("docker-registry is not installed");
         _dir = Directory.CreateTempSubdirectory("troupe-registry-").FullName;
-        var port = FreePort();
+        var port = Ports.Free();
         Host = $"127.0.0.1:{port}";
         var config = Path.Combine(_dir, "config.yml");
         File.WriteAllText(config, $"""
@@ -54,13 +54,6 @@ public sealed class RegistryServer : IDisposable
         }, s => s == HttpStatusCode.OK);
     }
 
-    /// <summary>A loopback TCP port nothing listens on now (the kernel's choice).</summary>
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     public string Get(string path) => Http.GetStringAsync(path).GetAwaiter().GetResult();
 

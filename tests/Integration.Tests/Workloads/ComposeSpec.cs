@@ -14,14 +14,6 @@ public sealed class ComposeSpec(NodeFixture node, ITestOutputHelper output) : IC
 {
     static readonly TimeSpan Long = TimeSpan.FromSeconds(120);
 
-    static int FreePort()
-    {
-        var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 
     static string Get(string url)
     {
@@ -35,7 +27,7 @@ public sealed class ComposeSpec(NodeFixture node, ITestOutputHelper output) : IC
     {
         Requirements.Runc();
         var cli = node.Start(output, "compose");
-        var port = FreePort();
+        var port = Ports.Free();
         // the example project, in a folder of its own: its build context stays the example's, the port a free one,
         // the greeting from the project's .env
         var dir = Directory.CreateTempSubdirectory("troupe-compose-").FullName;

@@ -142,14 +142,6 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
         Assert.InRange(count, 2, 6);
     }
 
-    static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 
     static string Get(string host, int port)
     {
@@ -178,7 +170,7 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
     public void A_published_port_serves_on_localhost_from_the_pods_own_address_and_is_released_by_rm()
     {
         var cli = Start();
-        var port = FreePort();
+        var port = Ports.Free();
         cli.Expect(0, Long, "run", "-d", "--name", "served", "-p", $"{port}:8000", "busybox", "sh", "-c",
             "mkdir -p /www; echo served-by-$(hostname) > /www/index.html; exec httpd -f -p 8000 -h /www");
         var body = Eventually.Until("the published port to answer", Long, () => Get("127.0.0.1", port), b => b.Contains("served-by-served"), b => b);

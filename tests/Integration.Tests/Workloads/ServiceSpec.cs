@@ -24,14 +24,6 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         return cli;
     }
 
-    static int FreePort()
-    {
-        var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 
     static string Get(string url)
     {
@@ -48,7 +40,7 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
     public void A_LoadBalancer_Service_spreads_connections_over_every_ready_replica_and_follows_the_pods()
     {
         var cli = Start();
-        var port = FreePort();
+        var port = Ports.Free();
         var deployment = File.ReadAllText(RepoRoot.File("config", "examples", "web", "deployment.yaml"));
         var applied = cli.Apply(deployment + "\n---\n" + ExampleService(port), "web.yaml");
         Assert.Contains("service/web created", applied.Stdout);
@@ -102,7 +94,7 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
     public void Bad_Services_are_refused_before_anything_is_applied()
     {
         var cli = Start();
-        var port = FreePort();
+        var port = Ports.Free();
         var holder = new TcpListener(System.Net.IPAddress.Any, port);
         holder.Start();
         try
@@ -117,12 +109,12 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         finally { holder.Stop(); }
 
         // two Services on one LoadBalancer port: the second is refused naming the first
-        var free = FreePort();
+        var free = Ports.Free();
         cli.Apply(ExampleService(free).Replace("name: web\nspec", "name: first\nspec"), "first.yaml");
         var second = cli.Apply(ExampleService(free).Replace("name: web\nspec", "name: second\nspec"), "second.yaml", expectExit: 1);
         Assert.Contains($"port {free} is already used by service default/first", second.Stderr);
         // a selector that matches nothing yet: applied, with a warning
-        var lonely = cli.Apply(ExampleService(FreePort()).Replace("name: web\nspec", "name: lonely\nspec").Replace("app: web", "app: nobody"), "lonely.yaml");
+        var lonely = cli.Apply(ExampleService(Ports.Free()).Replace("name: web\nspec", "name: lonely\nspec").Replace("app: web", "app: nobody"), "lonely.yaml");
         Assert.Contains("service/lonely created", lonely.Stdout);
         Assert.Contains("matches no pods", lonely.Stderr);
         // the validator's words for the rest
@@ -147,7 +139,7 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
     public void A_rolling_update_behind_the_Service_fails_no_request_of_a_continuous_client()
     {
         var cli = Start();
-        var port = FreePort();
+        var port = Ports.Free();
         var deployment = File.ReadAllText(RepoRoot.File("config", "examples", "web", "deployment.yaml"))
             .Replace("name: web\n  labels", "name: roll\n  labels").Replace("app: web", "app: roll");
         var service = ExampleService(port).Replace("name: web\nspec", "name: roll\nspec").Replace("app: web", "app: roll");
@@ -203,7 +195,7 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
     public void Probes_gate_the_endpoints_and_a_failing_liveness_probe_restarts_the_container()
     {
         var cli = Start();
-        var port = FreePort();
+        var port = Ports.Free();
         cli.Apply($$$"""
             apiVersion: apps/v1
             kind: Deployment
