@@ -175,6 +175,9 @@ public static class ComposeTranslator
                     Spec = new DeploymentSpec
                     {
                         Replicas = svc.Replicas ?? 1,
+                        // as docker compose recreates a container: the old one stops before the new one starts (two
+                        // containers on one volume, a database's data directory, must never run side by side)
+                        Strategy = new DeploymentStrategy { Type = "Recreate" },
                         Selector = new LabelSelector { MatchLabels = selector },
                         Template = new PodTemplateSpec { Metadata = new ObjectMeta { Labels = labels, Annotations = annotations }, Spec = podSpec },
                     },

@@ -135,7 +135,7 @@ internal static class ObjectMapper
         bool? paused = null;
         LabelSelector selector = new();
         PodTemplateSpec template = new();
-        DeploymentStrategy strategy = new();
+        DeploymentStrategy strategy = new() { RollingUpdate = new RollingUpdateDeployment() };
         foreach (var (key, value, p) in r.Entries(map, path))
         {
             switch (key)
@@ -223,7 +223,7 @@ internal static class ObjectMapper
     static DeploymentStrategy Strategy(NodeReader r, YamlNode node, string path)
     {
         var map = r.Map(node, path);
-        if (map is null) return new DeploymentStrategy();
+        if (map is null) return new DeploymentStrategy { RollingUpdate = new RollingUpdateDeployment() };
         string? type = null;
         RollingUpdateDeployment? rolling = null;
         foreach (var (key, value, p) in r.Entries(map, path))

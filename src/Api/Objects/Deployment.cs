@@ -22,11 +22,16 @@ public sealed record DeploymentSpec
     public bool Paused { get; init; }
 }
 
-/// <summary><c>type</c>: RollingUpdate (default) or Recreate.</summary>
+/// <summary>
+/// <c>type</c>: RollingUpdate (default) or Recreate. <c>rollingUpdate</c> has no default here: a Recreate strategy
+/// has none, and one that arrived without it must not get one on deserialisation (the validator refuses
+/// rollingUpdate with Recreate). The manifest reader fills Kubernetes' 25%/25% for RollingUpdate; the reconciler
+/// uses the same when it is absent.
+/// </summary>
 public sealed record DeploymentStrategy
 {
     public string Type { get; set; } = "RollingUpdate";
-    public RollingUpdateDeployment? RollingUpdate { get; set; } = new();
+    public RollingUpdateDeployment? RollingUpdate { get; set; }
 }
 
 /// <summary>Int-or-string values kept as written: <c>"25%"</c> or <c>"1"</c>.</summary>

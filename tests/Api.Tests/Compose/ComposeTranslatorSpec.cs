@@ -19,6 +19,8 @@ public sealed class ComposeTranslatorSpec : IDisposable
         return t;
     }
 
+    static Deployment ProtocolJsonRoundTrip(Deployment d) => (Deployment)Troupe.Api.Protocol.ProtocolJson.DeserializeObject(Troupe.Api.Protocol.ProtocolJson.Serialize(d));
+
     static Deployment Deploy(ComposeTranslation t, string service) => Assert.IsType<Deployment>(t.Plans.Single(p => p.Service == service).Workload);
     static Container Ctr(ComposeTranslation t, string service) => Deploy(t, service).Spec.Template.Spec.Containers.Single();
 
@@ -30,6 +32,9 @@ public sealed class ComposeTranslatorSpec : IDisposable
         var app = Deploy(t, "app");
         Assert.Equal("shop-app", app.Metadata.Name);
         Assert.Equal(1, app.Spec.Replicas);
+        // compose recreates: the old container stops before the new one starts (never two on one volume)
+        Assert.Equal("Recreate", app.Spec.Strategy.Type);
+        Assert.Null(ProtocolJsonRoundTrip(app).Spec.Strategy.RollingUpdate);
         Assert.Equal("shop-app:latest", Ctr(t, "app").Image);
         Assert.Equal(5000, Assert.Single(Ctr(t, "app").Ports).ContainerPort);
         Assert.Equal("shop-app:latest", t.Plans[1].Build!.Image);

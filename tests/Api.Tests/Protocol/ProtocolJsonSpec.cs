@@ -26,6 +26,21 @@ public class ProtocolJsonSpec
         }
     }
 
+    [Theory]
+    [InlineData("  strategy: {type: Recreate}\n", "Recreate", null)]
+    [InlineData("", "RollingUpdate", "25%")]
+    [InlineData("  strategy: {rollingUpdate: {maxSurge: 2}}\n", "RollingUpdate", "2")]
+    public void ProtocolJson_must_keep_a_strategy_as_read_so_the_node_validates_it_as_the_client_did(string strategy, string type, string? surge)
+    {
+        var yaml = Corpus.SeedDeployment.Replace("  replicas: 3\n", "  replicas: 3\n" + strategy);
+        var d = (Deployment)ManifestReader.Read(yaml, "d.yaml").Objects[0];
+        var back = (Deployment)ProtocolJson.DeserializeObject(ProtocolJson.Serialize(d));
+        Assert.Equal(type, back.Spec.Strategy.Type);
+        Assert.Equal(surge, back.Spec.Strategy.RollingUpdate?.MaxSurge);
+        // the gateway validates what came over the wire: a Recreate strategy must not have grown a rollingUpdate
+        Assert.Empty(ManifestValidator.Check(back));
+    }
+
     static string? TemplateHashOf(KubeObject o) => o switch
     {
         Deployment d => TemplateHash.Compute(d.Spec.Template),
