@@ -231,7 +231,7 @@ public sealed partial class ApiGateway : ReceiveActor
 
     async Task<ITroupeMessage> RunPodAsync(RunPod m)
     {
-        var pod = m.Pod;
+        var pod = WithFreeHostPorts(m.Pod);
         var problems = Troupe.Api.Manifests.ManifestValidator.Check(pod).Select(p => p.ToString()).ToList();
         if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
         foreach (var c in pod.Spec.Containers)
@@ -243,6 +243,30 @@ public sealed partial class ApiGateway : ReceiveActor
                 return CommandRejected.Invalid($"invalid mount config for type \"bind\": bind source path does not exist: {hp.Path}");
         var reply = await _barePods.Ask<object>(new CreateBarePod(PodIds.Of(pod.Metadata.Namespace, pod.Metadata.Name), OnThisNode(pod), true), _settings.AskTimeout);
         return reply is BarePodAccepted ok ? new CommandAccepted(ok.Uid) : reply as ITroupeMessage ?? new CommandRejected("Internal", "unexpected reply");
+    }
+
+    /// <summary>
+    /// <c>run -p CONTAINER</c> asks for host port 0: a free one of this host is chosen now (the kernel's pick from
+    /// its ephemeral range, as docker's), so <c>ps</c> and <c>get pods</c> show the port the pod is reached on.
+    /// </summary>
+    static Pod WithFreeHostPorts(Pod pod)
+    {
+        if (!pod.Spec.Containers.Any(c => c.Ports.Any(p => p.HostPort == 0))) return pod;
+        var containers = pod.Spec.Containers.Select(c => c with
+        {
+            Ports = [.. c.Ports.Select(p => p.HostPort == 0 ? p with { HostPort = FreeHostPort(p.HostIP ?? "0.0.0.0", p.Protocol) } : p)],
+        });
+        return pod with { Spec = pod.Spec with { Containers = [.. containers] } };
+    }
+
+    static int FreeHostPort(string ip, string protocol)
+    {
+        var udp = protocol.Equals("UDP", StringComparison.OrdinalIgnoreCase);
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+            udp ? System.Net.Sockets.SocketType.Dgram : System.Net.Sockets.SocketType.Stream,
+            udp ? System.Net.Sockets.ProtocolType.Udp : System.Net.Sockets.ProtocolType.Tcp);
+        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(ip), 0));
+        return ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
     }
 
     /// <summary>

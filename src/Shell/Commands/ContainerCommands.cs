@@ -239,7 +239,11 @@ internal static class RunCommand
         return (volume, new VolumeMount { Name = name, MountPath = dst, ReadOnly = readOnly });
     }
 
-    /// <summary><c>-p [IP:]HOST:CONTAINER[/tcp|/udp]</c> as a container port with its host port.</summary>
+    /// <summary>
+    /// <c>-p [IP:][HOST:]CONTAINER[/tcp|/udp]</c> as a container port with its host port; without a host port
+    /// (<c>-p 5000</c>, <c>-p 127.0.0.1::5000</c>) the host port is 0, which the node replaces with a free one, as
+    /// docker does.
+    /// </summary>
     internal static PortSpec Publish(string v)
     {
         var spec = v;
@@ -248,8 +252,9 @@ internal static class RunCommand
         if (proto == "sctp") throw new ShellException(TroupeFailed, $"publishing sctp ports is not supported by Troupe yet: {v}");
         if (proto is not ("tcp" or "udp")) throw new ShellException(TroupeFailed, $"invalid proto: {proto}");
         var parts = spec.Split(':');
-        if (parts.Length < 2 || parts.Length > 3)
-            throw new ShellException(TroupeFailed, $"invalid publish spec \"{v}\": want [IP:]HOST_PORT:CONTAINER_PORT (a host port is required)");
+        if (parts.Length > 3)
+            throw new ShellException(TroupeFailed, $"invalid publish spec \"{v}\": want [IP:][HOST_PORT:]CONTAINER_PORT");
+        if (parts.Length == 1) parts = ["", parts[0]];
         static int Port(string s, string whole) =>
             int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 65535 ? n
                 : throw new ShellException(TroupeFailed, $"invalid port \"{s}\" in \"{whole}\": want 1-65535");
@@ -260,7 +265,8 @@ internal static class RunCommand
                 throw new ShellException(TroupeFailed, $"invalid IP address \"{parts[0]}\" in \"{v}\"");
             ip = addr.ToString();
         }
-        return new PortSpec { HostIP = ip, HostPort = Port(parts[^2], v), ContainerPort = Port(parts[^1], v), Protocol = proto.ToUpperInvariant() };
+        var hostPort = parts[^2].Length == 0 ? 0 : Port(parts[^2], v);
+        return new PortSpec { HostIP = ip, HostPort = hostPort, ContainerPort = Port(parts[^1], v), Protocol = proto.ToUpperInvariant() };
     }
 
     static string NoExpansion(string s) => s.Replace("$", "$$");

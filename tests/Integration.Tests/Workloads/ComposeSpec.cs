@@ -14,14 +14,6 @@ public sealed class ComposeSpec(NodeFixture node, ITestOutputHelper output) : IC
 {
     static readonly TimeSpan Long = TimeSpan.FromSeconds(120);
 
-
-    static string Get(string url)
-    {
-        using var c = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        try { return c.GetStringAsync(url).GetAwaiter().GetResult().Trim(); }
-        catch (Exception e) { return "failed: " + e.Message; }
-    }
-
     [SkippableFact]
     public void Compose_up_starts_the_web_app_after_its_healthy_store_and_down_removes_the_project()
     {
@@ -56,10 +48,10 @@ public sealed class ComposeSpec(NodeFixture node, ITestOutputHelper output) : IC
         Assert.Matches(@"(?m)^shop-web-1\s+example-web:compose\s+web\s", ps);
         Assert.Matches(@"(?m)^shop-web-2\s+example-web:compose\s+web\s", ps);
         Assert.Contains($"0.0.0.0:{port}->5000/tcp", ps);
-        var answer = Eventually.Until("the web app to answer through the store", Long, () => Get($"http://127.0.0.1:{port}/cgi-bin/store"),
+        var answer = Eventually.Until("the web app to answer through the store", Long, () => Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/store"),
             a => a.Contains("asked store:"), a => a);
         Assert.Matches(@"^web shop-web-[12] asked store: hello from the env file$", answer);
-        Eventually.Until("both web containers to answer", Long, () => Get($"http://127.0.0.1:{port}/cgi-bin/pod"), a => a == "pod: shop-web-2", a => a);
+        Eventually.Until("both web containers to answer", Long, () => Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/pod"), a => a == "pod: shop-web-2", a => a);
 
         // logs of one service, prefixed with its containers
         var logs = Eventually.Until("the store's log", Long, () => cli.Expect(0, "compose", "-f", f, "logs", "store").Stdout,
@@ -74,7 +66,7 @@ public sealed class ComposeSpec(NodeFixture node, ITestOutputHelper output) : IC
         cli.Expect(0, Long, "compose", "-f", f, "down");
         Assert.Empty(cli.Expect(0, "get", "pods", "-l", "troupe.io/compose-project=shop", "-o", "json").Json.GetProperty("items").EnumerateArray());
         Assert.Contains("No resources found", cli.Expect(0, "get", "svc", "-l", "troupe.io/compose-project=shop").Stderr);
-        Assert.Equal("", Get($"http://127.0.0.1:{port}/cgi-bin/pod").StartsWith("failed:") ? "" : "still answering");
+        Assert.Equal("", Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/pod").StartsWith("failed:") ? "" : "still answering");
 
         // bad input: one error line, nothing applied
         File.WriteAllText(f, example.Replace("    image: busybox", "    imagee: busybox"));

@@ -184,6 +184,16 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
         var pid = pod.GetProperty("status").GetProperty("containerStatuses")[0].GetProperty("pid").GetInt32();
         Assert.NotEqual(HostProcesses.SelfNamespace("net"), HostProcesses.Namespace(pid, "net"));
 
+        // -p CONTAINER alone: the node picks a free host port, which ps shows and which serves
+        cli.Expect(0, Long, "run", "-d", "--name", "anyport", "-p", "8000", "busybox", "sh", "-c",
+            "mkdir -p /www; echo any-$(hostname) > /www/index.html; exec httpd -f -p 8000 -h /www");
+        var chosen = System.Text.RegularExpressions.Regex.Match(PsLine(cli.Expect(0, "ps"), "anyport"), @"0\.0\.0\.0:(\d+)->8000/tcp");
+        Assert.True(chosen.Success, cli.Expect(0, "ps").Stdout);
+        var anyPort = int.Parse(chosen.Groups[1].Value);
+        Assert.NotEqual(port, anyPort);
+        Eventually.Until("the chosen host port to answer", Long, () => Get("127.0.0.1", anyPort), b => b.Contains("any-anyport"), b => b);
+        cli.Expect(0, Long, "rm", "-f", "anyport");
+
         // a taken port: docker's words, exit 125, nothing created
         var taken = cli.Expect(125, "run", "-d", "--name", "second", "-p", $"{port}:8000", "busybox", "true");
         Assert.Contains($"Bind for 0.0.0.0:{port} failed: port is already allocated", taken.Stderr);

@@ -24,14 +24,6 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         return cli;
     }
 
-
-    static string Get(string url)
-    {
-        using var c = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        try { return c.GetStringAsync(url).GetAwaiter().GetResult().Trim(); }
-        catch (Exception e) { return "failed: " + e.Message; }
-    }
-
     /// <summary>The example's Service on another port (the test host may have 5000 taken).</summary>
     static string ExampleService(int port) =>
         File.ReadAllText(RepoRoot.File("config", "examples", "web", "service.yaml")).Replace("port: 5000", $"port: {port}");
@@ -48,14 +40,14 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
 
         // every replica answers through localhost:PORT, round-robin
         // (the listener may come up in the middle of a batch: wait for one batch all answered, then check a fresh one)
-        List<string> Batch() => Enumerable.Range(0, 9).Select(_ => Get($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList();
+        List<string> Batch() => Enumerable.Range(0, 9).Select(_ => Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList();
         Eventually.Until("all three replicas to answer through the Service", Long, Batch,
             answers => answers.All(a => a.StartsWith("pod: web-")) && pods.All(p => answers.Contains($"pod: {p}")),
             answers => string.Join(" | ", answers));
         var seen = Batch();
         Assert.All(seen, a => Assert.StartsWith("pod: web-", a));
         Assert.All(pods, p => Assert.Contains($"pod: {p}", seen));
-        Assert.Contains("Hello from Troupe", Get($"http://127.0.0.1:{port}/"));
+        Assert.Contains("Hello from Troupe", Http.TryGet($"http://127.0.0.1:{port}/"));
 
         // the Service as kubectl shows it; its ClusterIP and node port answer too, from the host and from a pod
         var svc = cli.Expect(0, "get", "svc", "web", "-o", "json").Json;
@@ -65,8 +57,8 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         var nodePort = svc.GetProperty("spec").GetProperty("ports")[0].GetProperty("nodePort").GetInt32();
         Assert.InRange(nodePort, 30000, 32767);
         Assert.Matches($@"(?m)^web\s+LoadBalancer\s+{clusterIp.Replace(".", "\\.")}\s+localhost\s+{port}:{nodePort}/TCP\s", cli.Expect(0, "get", "services").Stdout);
-        Assert.StartsWith("pod: web-", Get($"http://{clusterIp}:{port}/cgi-bin/pod"));
-        Assert.StartsWith("pod: web-", Get($"http://127.0.0.1:{nodePort}/cgi-bin/pod"));
+        Assert.StartsWith("pod: web-", Http.TryGet($"http://{clusterIp}:{port}/cgi-bin/pod"));
+        Assert.StartsWith("pod: web-", Http.TryGet($"http://127.0.0.1:{nodePort}/cgi-bin/pod"));
         var fromPod = cli.Expect(0, Long, "run", "--rm", "busybox", "wget", "-q", "-O", "-", $"http://{clusterIp}:{port}/cgi-bin/pod");
         Assert.StartsWith("pod: web-", fromPod.Stdout.Trim());
 
@@ -80,13 +72,13 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         cli.Expect(0, "scale", "deployment", "web", "--replicas", "1");
         var left = Eventually.Until("one pod left", Long, () => cli.Pods("web"), p => p.Count == 1 && p[0].Phase == "Running", TroupeCli.Describe)[0].Name;
         var after = Eventually.Until("only the one pod to answer", TimeSpan.FromSeconds(15), () =>
-            Enumerable.Range(0, 6).Select(_ => Get($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList(),
+            Enumerable.Range(0, 6).Select(_ => Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/pod")).ToList(),
             answers => answers.All(a => a == $"pod: {left}"), answers => string.Join(" | ", answers));
         Assert.Single(cli.Expect(0, "get", "endpoints", "web", "-o", "json").Json.GetProperty("subsets")[0].GetProperty("addresses").EnumerateArray());
 
         // deleted: the ports close
         cli.Expect(0, "delete", "service", "web");
-        Eventually.Until("the port to close", TimeSpan.FromSeconds(10), () => Get($"http://127.0.0.1:{port}/"), r => r.StartsWith("failed:"), r => r);
+        Eventually.Until("the port to close", TimeSpan.FromSeconds(10), () => Http.TryGet($"http://127.0.0.1:{port}/"), r => r.StartsWith("failed:"), r => r);
         cli.DeleteDeployment("web", "web");
     }
 
@@ -145,14 +137,14 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         var service = ExampleService(port).Replace("name: web\nspec", "name: roll\nspec").Replace("app: web", "app: roll");
         cli.Apply(deployment + "\n---\n" + service, "roll.yaml");
         var before = cli.WaitForRunning("roll", 3, Long).Select(p => p.Name).ToHashSet();
-        Eventually.Until("the Service to answer", Long, () => Get($"http://127.0.0.1:{port}/cgi-bin/pod"), a => a.StartsWith("pod: roll-"), a => a);
+        Eventually.Until("the Service to answer", Long, () => Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/pod"), a => a.StartsWith("pod: roll-"), a => a);
 
         // a client that never stops asking, one new connection per request
         var answers = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var stop = new CancellationTokenSource();
         var client = Task.Run(() =>
         {
-            while (!stop.IsCancellationRequested) answers.Add(Get($"http://127.0.0.1:{port}/cgi-bin/pod"));
+            while (!stop.IsCancellationRequested) answers.Add(Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/pod"));
         });
         try
         {
@@ -161,7 +153,7 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
             Assert.Contains("deployment.apps/roll configured", cli.Apply(changed + "\n---\n" + service, "roll.yaml").Stdout);
             var after = Eventually.Until("three new pods and no old one", TimeSpan.FromSeconds(120), () => cli.Pods("roll"),
                 pods => pods.Count == 3 && pods.All(p => p.IsRunning && !before.Contains(p.Name)), TroupeCli.Describe);
-            Eventually.Until("the new pods to answer", Long, () => Get($"http://127.0.0.1:{port}/cgi-bin/pod"),
+            Eventually.Until("the new pods to answer", Long, () => Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/pod"),
                 a => after.Any(p => a == $"pod: {p.Name}"), a => a);
             Thread.Sleep(500);
         }
@@ -244,13 +236,13 @@ public sealed class ServiceSpec(NodeFixture node, ITestOutputHelper output) : IC
         Eventually.Until("the pod to be running but not ready", Long, () => cli.Expect(0, "get", "pods", pod).Stdout,
             t => t.Contains(" 1/2 ") && t.Contains("Running"), t => t);
         Assert.Contains("<none>", cli.Expect(0, "get", "endpoints", "probed").Stdout);
-        Assert.StartsWith("failed:", Get($"http://127.0.0.1:{port}/"));
+        Assert.StartsWith("failed:", Http.TryGet($"http://127.0.0.1:{port}/"));
         Assert.Contains("Readiness probe failed: HTTP probe failed with statuscode: 404", cli.Expect(0, "get", "events").Stdout);
 
         // ready once the probe passes: in the endpoints, the Service answers
         cli.Expect(0, "exec", pod, "-c", "web", "--", "sh", "-c", "echo ok > /www/ready.txt");
         Eventually.Until("the pod to be ready", TimeSpan.FromSeconds(10), () => cli.Expect(0, "get", "pods", pod).Stdout, t => t.Contains(" 2/2 "), t => t);
-        Eventually.Until("the Service to answer", TimeSpan.FromSeconds(5), () => Get($"http://127.0.0.1:{port}/ready.txt"), a => a == "ok", a => a);
+        Eventually.Until("the Service to answer", TimeSpan.FromSeconds(5), () => Http.TryGet($"http://127.0.0.1:{port}/ready.txt"), a => a == "ok", a => a);
         // and out of them within about a second of failing again
         cli.Expect(0, "exec", pod, "-c", "web", "--", "rm", "/www/ready.txt");
         var sw = System.Diagnostics.Stopwatch.StartNew();

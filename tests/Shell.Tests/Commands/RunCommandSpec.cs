@@ -84,7 +84,7 @@ public sealed class RunCommandSpec
     [InlineData("--name", "Has_Underscore", "invalid container name")]
     [InlineData("-p", "8080:80/sctp", "not supported")]
     [InlineData("-p", "8080:80/quic", "invalid proto")]
-    [InlineData("-p", "80", "a host port is required")]
+    [InlineData("-p", "1:2:3:80", "invalid publish spec")]
     [InlineData("-p", "70000:80", "invalid port")]
     [InlineData("-p", "nothere:8080:80", "invalid IP address")]
     [InlineData("-v", "/x:rel", "mount path must be absolute")]
@@ -114,6 +114,8 @@ public sealed class RunCommandSpec
     [Theory]
     [InlineData("8080:80", null, 8080, 80)]
     [InlineData("127.0.0.1:8080:5000/tcp", "127.0.0.1", 8080, 5000)]
+    [InlineData("5000", null, 0, 5000)]
+    [InlineData("127.0.0.1::5000", "127.0.0.1", 0, 5000)]
     public void Run_must_parse_a_published_port(string spec, string? ip, int host, int container)
     {
         var p = RunCommand.Publish(spec);
@@ -126,6 +128,14 @@ public sealed class RunCommandSpec
     [InlineData("hup", 1)]
     [InlineData("10", 10)]
     public void Signals_must_parse_as_docker_does(string s, int n) => Assert.Equal(n, Signals.Parse(s));
+
+    [Theory]
+    [InlineData("1:2:3:4")]
+    [InlineData("8080:0")]
+    [InlineData("70000")]
+    [InlineData("x:80")]
+    [InlineData("300.1.1.1:80:80")]
+    public void Run_must_refuse_a_malformed_published_port(string spec) => Assert.Throws<ShellException>(() => RunCommand.Publish(spec));
 
     [Fact]
     public void Signals_must_refuse_an_unknown_name() => Assert.Throws<ShellException>(() => Signals.Parse("SIGNOPE"));
