@@ -86,6 +86,8 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Command<Rebound>(OnRebound);
         Command<ReplicaSetActor.DeletePods>(OnDeletePods);
         Command<ReplicaSetActor.ReplicaSetCountsChanged>(OnCounts);
+        // a deleted pod whose actor has stopped gives its name back (compose's <project>-<service>-1 again after a recreate)
+        Command<ReplicaSetActor.PodStopped>(m => { if (!_state.Pods.ContainsKey(m.Name)) _usedNames.Remove(m.Name); });
         Command<Terminated>(OnChildTerminated);
         Command<StopDeploymentEntity>(_ => Context.Stop(Self));
         Command<SaveSnapshotSuccess>(_ => { });
@@ -305,7 +307,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     void OnCounts(ReplicaSetActor.ReplicaSetCountsChanged m)
     {
-        var counts = new DeploymentReconciler.ReplicaSetCounts(m.Replicas, m.Ready, m.Available);
+        var counts = new DeploymentReconciler.ReplicaSetCounts(m.Replicas, m.Ready, m.Available, m.Terminating);
         var changed = !_counts.TryGetValue(m.TemplateHash, out var before) || before != counts;
         _counts[m.TemplateHash] = counts;
         // a rollout moves on as pods become ready or go away
@@ -397,7 +399,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     const string Alphabet = "bcdfghjklmnpqrstvwxz2456789";
 
-    /// <summary>Names given out or let go in this incarnation: not given again while their pods may still be stopping.</summary>
+    /// <summary>Names given out in this incarnation: not given again until their pods' actors have stopped (<see cref="ReplicaSetActor.PodStopped"/>).</summary>
     readonly HashSet<string> _usedNames = new(StringComparer.Ordinal);
 
     string PodName(string hash)

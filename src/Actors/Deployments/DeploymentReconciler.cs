@@ -10,10 +10,10 @@ namespace Troupe.Actors.Deployments;
 public static class DeploymentReconciler
 {
     /// <summary>
-    /// Observed counts of one ReplicaSet: pods that exist (not terminating), ready ones, and available ones (ready for
-    /// at least the Deployment's <c>minReadySeconds</c>; with 0, the ready ones).
+    /// Observed counts of one ReplicaSet: pods that exist (not terminating), ready ones, available ones (ready for
+    /// at least the Deployment's <c>minReadySeconds</c>; with 0, the ready ones), and terminating ones (still stopping).
     /// </summary>
-    public sealed record ReplicaSetCounts(int Replicas, int Ready, int Available)
+    public sealed record ReplicaSetCounts(int Replicas, int Ready, int Available, int Terminating = 0)
     {
         public ReplicaSetCounts(int replicas, int ready) : this(replicas, ready, ready) { }
     }
@@ -21,7 +21,7 @@ public static class DeploymentReconciler
     /// <summary>
     /// Targets per hash, as Kubernetes' deployment controller computes them, one step per call (it is called again on
     /// every change of the counts). <paramref name="previous"/>: the targets last set (a ReplicaSet not in it is taken
-    /// at its live count). <c>Recreate</c>: old ReplicaSets to 0, the current one up once no old pod is left.
+    /// at its live count). <c>Recreate</c>: old ReplicaSets to 0, the current one up once no old pod is left, terminating ones included.
     /// <c>RollingUpdate</c>: the current ReplicaSet grows while all targets stay within replicas + maxSurge (rounded
     /// up); old ones shrink while ready pods stay at least replicas - maxUnavailable (rounded down), the not-ready
     /// old pods first, the oldest ReplicaSet first. Paused: targets stay as they are. <paramref name="known"/>: pods on
@@ -50,7 +50,9 @@ public static class DeploymentReconciler
         if (spec.Strategy.Type == "Recreate")
         {
             foreach (var h in old) b[h] = 0;
-            var oldLeft = old.Sum(h => counts.TryGetValue(h, out var c) ? c.Replicas : known?.GetValueOrDefault(h) ?? 0);
+            // an old pod still stopping counts: the new ones start once every old container is gone (never two on
+            // one volume), as Kubernetes' Recreate waits for the old pods to terminate
+            var oldLeft = old.Sum(h => counts.TryGetValue(h, out var c) ? c.Replicas + c.Terminating : known?.GetValueOrDefault(h) ?? 0);
             b[currentHash] = oldLeft == 0 ? replicas : Math.Min(Cur(currentHash), replicas);
             return b.ToImmutable();
         }

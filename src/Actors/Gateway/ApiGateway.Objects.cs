@@ -13,6 +13,23 @@ public sealed partial class ApiGateway
     /// As Kubernetes: an object may only go into a namespace that exists, or that the same apply creates; a Namespace
     /// being deleted takes no new objects.
     /// </summary>
+    /// <summary>
+    /// An immutable ConfigMap the apply would change, found before anything is applied (its entity refuses it too,
+    /// but only after the objects applied before it were stored).
+    /// </summary>
+    async Task<List<string>> ImmutableConfigMapChangesAsync(ApplyObjects m)
+    {
+        var problems = new List<string>();
+        foreach (var cm in m.Objects.OfType<ConfigMap>())
+        {
+            if (await _catalog.Ask<ITroupeMessage>(new GetObjects("ConfigMap", cm.Metadata.Namespace, cm.Metadata.Name), _settings.AskTimeout)
+                    is ObjectList { Items: [ConfigMap old, ..] }
+                && StoredObjectActor.ImmutableChangeRefused(old, cm) is { } refused)
+                problems.Add(refused);
+        }
+        return problems;
+    }
+
     async Task<List<string>> MissingNamespacesAsync(ApplyObjects m)
     {
         var problems = new List<string>();

@@ -151,6 +151,7 @@ public sealed partial class ApiGateway : ReceiveActor
         var (services, serviceProblems, warnings) = await PrepareServicesAsync(m);
         problems.AddRange(serviceProblems);
         problems.AddRange(await MissingNamespacesAsync(m));
+        problems.AddRange(await ImmutableConfigMapChangesAsync(m));
         if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
 
         var results = ImmutableArray.CreateBuilder<AppliedObject>();

@@ -54,6 +54,13 @@ public sealed class StoredObjectActor : ReceivePersistentActor
         Command<StopStoredObject>(_ => Context.Stop(Self));
     }
 
+    /// <summary>Kubernetes' refusal of a change to an immutable ConfigMap (its metadata may change), or null.</summary>
+    internal static string? ImmutableChangeRefused(ConfigMap existing, ConfigMap incoming) =>
+        existing.Immutable == true
+        && ProtocolJson.Serialize(existing with { Metadata = new() }) != ProtocolJson.Serialize(incoming with { Metadata = new() })
+            ? $"configmap \"{existing.Metadata.Name}\": field is immutable when `immutable` is set"
+            : null;
+
     void OnApply(ApplyStoredObject cmd)
     {
         var incoming = ProtocolJson.DeserializeObject(cmd.ObjectJson);
@@ -63,10 +70,9 @@ public sealed class StoredObjectActor : ReceivePersistentActor
         KubeObject next;
         if (_object is { } existing)
         {
-            if (existing is ConfigMap { Immutable: true } old && incoming is ConfigMap cm
-                && (ProtocolJson.Serialize(old with { Metadata = new() }) != ProtocolJson.Serialize(cm with { Metadata = new() })))
+            if (existing is ConfigMap old && incoming is ConfigMap cm && ImmutableChangeRefused(old, cm) is { } refused)
             {
-                Sender.Tell(CommandRejected.Invalid($"configmap \"{old.Metadata.Name}\": field is immutable when `immutable` is set"));
+                Sender.Tell(CommandRejected.Invalid(refused));
                 return;
             }
             next = WithMeta(incoming, incoming.Metadata with

@@ -33,8 +33,11 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
     public sealed record DeletePods(ImmutableArray<string> Names) : INoSerializationVerificationNeeded;
     public sealed record PodsDeleted(ImmutableArray<string> Names) : INoSerializationVerificationNeeded;
 
+    /// <summary>ReplicaSet → Deployment: this pod's actor has stopped (its containers are gone), so its name may be given again.</summary>
+    public sealed record PodStopped(string Name) : INoSerializationVerificationNeeded;
+
     /// <summary>ReplicaSet → Deployment: its counts changed (available: ready for at least minReadySeconds).</summary>
-    public sealed record ReplicaSetCountsChanged(string TemplateHash, int Replicas, int Ready, int Available) : INoSerializationVerificationNeeded;
+    public sealed record ReplicaSetCountsChanged(string TemplateHash, int Replicas, int Ready, int Available, int Terminating = 0) : INoSerializationVerificationNeeded;
 
     /// <summary>ReplicaSet → Deployment: this pod has no node yet; ask the Scheduler and persist the binding.</summary>
     public sealed record BindPod(string TemplateHash, string Name) : INoSerializationVerificationNeeded;
@@ -82,7 +85,7 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
     int _expectedCreations;
     readonly HashSet<string> _expectedDeletions = new();
     bool _terminating;
-    (int, int, int, int, string?, long) _lastPublished = (-1, -1, -1, -1, null, -1);
+    (int, int, int, int, int, string?, long) _lastPublished = (-1, -1, -1, -1, -1, null, -1);
 
     /// <summary>At most this many pods are asked for in one step (Kubernetes' burst).</summary>
     const int Burst = 500;
@@ -143,6 +146,7 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
         {
             var name = t.ActorRef.Path.Name;
             _pods.Remove(name);
+            Context.Parent.Tell(new PodStopped(name));
             Reconcile();
             Publish();
             if (_terminating && _pods.Count == 0) Context.Stop(Self);
@@ -164,11 +168,22 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
     void OnSetTarget(SetTarget t)
     {
         var first = _target is null;
+        var minReadyBefore = _target?.MinReadySeconds;
         _target = t;
         if (first)
         {
             // adopt the pods persisted for this revision: each PodActor re-sends StartPod, idempotent on the node
             foreach (var r in t.Pods) StartPodActor(r, t.Epoch);
+        }
+        else if (t.MinReadySeconds > 0 && t.MinReadySeconds != minReadyBefore)
+        {
+            // a changed minReadySeconds: pods already ready become available at their new time, so look again then
+            var now = DateTimeOffset.UtcNow;
+            foreach (var (name, p) in _pods.Where(kv => kv.Value is { Ready: true, Terminating: false }))
+            {
+                var due = p.ReadySince + TimeSpan.FromSeconds(t.MinReadySeconds) - now;
+                if (due > TimeSpan.Zero) Timers.StartSingleTimer("available-" + name, Recount.Instance, due + TimeSpan.FromMilliseconds(10));
+            }
         }
         Reconcile();
         Publish();
@@ -256,10 +271,11 @@ public sealed class ReplicaSetActor : ReceiveActor, IWithTimers
         var now = DateTimeOffset.UtcNow;
         var minReady = TimeSpan.FromSeconds(_target.MinReadySeconds);
         var available = _pods.Values.Count(p => !p.Terminating && p.Ready && now - p.ReadySince >= minReady);
-        var key = (live, ready, available, _target.Replicas, _target.ChangeCause, _target.Revision);
+        var terminating = _pods.Count - live;
+        var key = (live, ready, available, terminating, _target.Replicas, _target.ChangeCause, _target.Revision);
         if (key == _lastPublished) return;
         _lastPublished = key;
-        Context.Parent.Tell(new ReplicaSetCountsChanged(_hash, live, ready, available));
+        Context.Parent.Tell(new ReplicaSetCountsChanged(_hash, live, ready, available, terminating));
         var annotations = ImmutableSortedDictionary<string, string>.Empty
             .Add("deployment.kubernetes.io/revision", _target.Revision.ToString())
             .Add("deployment.kubernetes.io/desired-replicas", _target.Replicas.ToString());

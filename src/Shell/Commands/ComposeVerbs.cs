@@ -51,6 +51,18 @@ internal static class ComposeVerbs
             plans = plans.Where(p => wanted.Contains(p.Service)).ToImmutableArray();
         }
 
+        // one project's objects never take over another's: the Services are named after the compose services (so
+        // pods reach them by that name), and two projects' `db` would be one Service
+        foreach (var o in plans.SelectMany(p => p.Services.Cast<KubeObject>().Append(p.Workload)))
+        {
+            if (ctx.Client.Send(new GetObjects(o.Kind, o.Metadata.Namespace, o.Metadata.Name)) is not ObjectList { Items: [var existing, ..] }) continue;
+            var owner = existing.Metadata.Labels.GetValueOrDefault(ComposeTranslator.ProjectLabel);
+            if (owner == ComposeTranslator.LabelValue(project)) continue;
+            throw ShellException.User($"{Kinds.ResourceWord(o.Kind)}/{o.Metadata.Name} already exists and " +
+                (owner is null ? "was not made by troupe compose" : $"belongs to compose project \"{owner}\"") +
+                ": rename the service, or remove that one first");
+        }
+
         // images first: a build that fails applies nothing
         var images = Common.Expect<ImageList>(ctx.Client.Send(new GetImages())).Images;
         foreach (var plan in plans)
@@ -153,9 +165,14 @@ internal static class ComposeVerbs
         var deadline = DateTime.UtcNow + WaitLimit;
         while (true)
         {
+            // a Deployment that was just changed is waited for until its new pods are the ones there (its old pods,
+            // still listed and maybe ready, are not the service the dependent wants)
+            var deployment = ctx.Client.Send(new GetObjects("Deployment", Namespace.Default, LabelSelector: selector)) is ObjectList { Items: [Deployment d, ..] } ? d : null;
+            var rolled = deployment is null || deployment.Status is { } s && s.ObservedGeneration >= deployment.Metadata.Generation
+                && s.UpdatedReplicas >= deployment.Spec.Replicas && s.Replicas <= s.UpdatedReplicas;
             var pods = Pods(ctx, selector).Where(p => p.Metadata.DeletionTimestamp is null).ToList();
             bool Ready(Pod p) => p.Status?.Conditions.Any(c => c.Type == "Ready" && c.Status == "True") == true;
-            var met = condition switch
+            var met = rolled && condition switch
             {
                 ComposeDependency.Healthy => pods.Count > 0 && pods.All(Ready),
                 ComposeDependency.CompletedSuccessfully => pods.Count > 0 && pods.All(p => p.Status?.Phase == "Succeeded"),
@@ -203,13 +220,20 @@ internal static class ComposeVerbs
         var deadline = DateTime.UtcNow + WaitLimit;
         while (Pods(ctx, selector).Count > 0 && DateTime.UtcNow < deadline) Thread.Sleep(200);
         if (a.Has("volumes"))
-            foreach (var v in file.Volumes.Keys)
-            {
-                var dir = Path.Combine(ctx.Home, "volumes", $"{project}_{v}");
-                if (!Directory.Exists(dir)) continue;
-                Directory.Delete(dir, recursive: true);
-                ctx.Err.WriteLine($" ✔ Volume {project}_{v,-20} Removed");
-            }
+        {
+            // the project's named volumes (by their full names: `name:` or <project>_<key>), never an external one;
+            // they are folders of the local node's home, so over --cluster they are left where they are
+            if (ctx.Cluster is not null)
+                ctx.Warn("-v: named volumes live on the nodes that ran the containers and are kept (remove them there)");
+            else
+                foreach (var v in file.Volumes.Values.Where(v => !v.External))
+                {
+                    var dir = Path.Combine(ctx.Home, "volumes", v.Name);
+                    if (!Directory.Exists(dir)) continue;
+                    Directory.Delete(dir, recursive: true);
+                    ctx.Err.WriteLine($" ✔ Volume {v.Name,-20} Removed");
+                }
+        }
         return 0;
     }
 

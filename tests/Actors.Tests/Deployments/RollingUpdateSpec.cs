@@ -78,6 +78,10 @@ public sealed class RollingUpdateSpec
         var first = DeploymentReconciler.Targets(spec, "new", ["old"], new Dictionary<string, DeploymentReconciler.ReplicaSetCounts>
             { ["old"] = new(3, 3) }, new Dictionary<string, int> { ["old"] = 3 });
         Assert.Equal((0, 0), (first["old"], first["new"]));
+        // the old pods are stopping, not gone: their containers may still hold the volume
+        var stopping = DeploymentReconciler.Targets(spec, "new", ["old"], new Dictionary<string, DeploymentReconciler.ReplicaSetCounts>
+            { ["old"] = new(0, 0, 0, Terminating: 3) }, new Dictionary<string, int> { ["old"] = 0, ["new"] = 0 });
+        Assert.Equal((0, 0), (stopping["old"], stopping["new"]));
         var later = DeploymentReconciler.Targets(spec, "new", ["old"], new Dictionary<string, DeploymentReconciler.ReplicaSetCounts>
             { ["old"] = new(0, 0) }, new Dictionary<string, int> { ["old"] = 0, ["new"] = 0 });
         Assert.Equal((0, 3), (later["old"], later["new"]));

@@ -63,6 +63,26 @@ public sealed class ComposeSpec(NodeFixture node, ITestOutputHelper output) : IC
         Assert.Contains("Running", again.Stderr);
         Assert.DoesNotContain("Recreated", again.Stderr);
 
+        // a changed service is recreated as docker compose does it: the old container goes before the new one
+        // starts (Recreate), and the new one has the old one's name
+        File.WriteAllText(Path.Combine(dir, ".env"), "GREETING=changed in the env file\n");
+        var changed = cli.Expect(0, Long, "compose", "-f", f, "up", "-d");
+        Assert.Matches(@"Service store\s+Recreated", changed.Stderr);
+        Assert.Matches(@"Service web\s+Running", changed.Stderr);
+        Eventually.Until("the web app to answer through the recreated store", Long, () => Http.TryGet($"http://127.0.0.1:{port}/cgi-bin/store"),
+            a => a.EndsWith("asked store: changed in the env file"), a => a);
+        var recreated = cli.Expect(0, "compose", "-f", f, "ps").Stdout;
+        Assert.Matches(@"(?m)^shop-store-1\s+busybox\s+store\s", recreated);
+        Assert.DoesNotContain("shop-store-2", recreated);
+
+        // another project with a service of the same name: refused (its Service `store` is shop's), nothing applied
+        var other = Path.Combine(dir, "other.yaml");
+        File.WriteAllText(other, "name: other\nservices:\n  store:\n    image: busybox\n    command: [\"sleep\", \"600\"]\n    expose: [\"8080\"]\n");
+        var clash = cli.Expect(1, "compose", "-f", other, "up", "-d");
+        Assert.Contains("service/store already exists and belongs to compose project \"shop\"", clash.ErrorLine);
+        Assert.Single(clash.ErrorLine.Split('\n'));
+        Assert.Contains("No resources found", cli.Expect(0, "get", "deployments", "-l", "troupe.io/compose-project=other").Stderr);
+
         cli.Expect(0, Long, "compose", "-f", f, "down");
         Assert.Empty(cli.Expect(0, "get", "pods", "-l", "troupe.io/compose-project=shop", "-o", "json").Json.GetProperty("items").EnumerateArray());
         Assert.Contains("No resources found", cli.Expect(0, "get", "svc", "-l", "troupe.io/compose-project=shop").Stderr);

@@ -108,4 +108,37 @@ public sealed class ConfigMapSpec(NodeFixture node, ITestOutputHelper output) : 
                 Ns: cli.Run("get", "ns").Stdout),
             s => s.Pods.Contains("\"items\": []") && s.Cms.Contains("No resources found") && !s.Ns.Contains("team-cm"), s => s.ToString());
     }
+
+    [SkippableFact]
+    public void A_change_to_an_immutable_configmap_is_refused_before_anything_of_the_apply_is_stored()
+    {
+        Requirements.Runc();
+        var cli = node.Start(output, "configmaps");
+        const string frozen = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: frozen
+            immutable: true
+            data:
+              level: "1"
+            """;
+        Assert.Equal("configmap/frozen created\n", cli.Apply(frozen, "frozen.yaml").Stdout);
+        // its labels may change; its data may not, and then the new ConfigMap before it in the file is not made either
+        Assert.Equal("configmap/frozen configured\n", cli.Apply(frozen.Replace("  name: frozen\n", "  name: frozen\n  labels: {tier: a}\n"), "frozen.yaml").Stdout);
+        var refused = cli.Apply("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: before-it
+            data:
+              x: "y"
+            ---
+            """ + "\n" + frozen.Replace("level: \"1\"", "level: \"2\""), "both.yaml", expectExit: 1);
+        Assert.Contains("configmap \"frozen\": field is immutable when `immutable` is set", refused.ErrorLine);
+        Assert.Single(refused.ErrorLine.Split('\n'));
+        Assert.Contains("not found", cli.Run("get", "cm", "before-it").Stderr);
+        Assert.Contains("level: \"1\"", cli.Expect(0, "get", "cm", "frozen", "-o", "yaml").Stdout);
+        cli.Expect(0, "delete", "configmap", "frozen");
+    }
 }

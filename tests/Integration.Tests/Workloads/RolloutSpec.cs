@@ -147,4 +147,22 @@ public sealed class RolloutSpec(NodeFixture node, ITestOutputHelper output) : IC
         Assert.Equal("error: only one of a pod name or -l SELECTOR may be given", cli.Expect(2, "logs", pods[0], "-l", "app=chatty").ErrorLine);
         cli.DeleteDeployment("chatty", "chatty");
     }
+
+    [SkippableFact]
+    public void A_raised_minReadySeconds_makes_ready_pods_available_again_once_they_have_been_ready_that_long()
+    {
+        Requirements.Runc();
+        var cli = node.Start(output, "rollout");
+        var manifest = Manifest("1", "first").Replace("hist", "minready");
+        cli.Apply(manifest.Replace("minReadySeconds: 1", "minReadySeconds: 0"), "minready.yaml");
+        cli.Expect(0, Long, "rollout", "status", "deployment/minready");
+        int Available() => cli.Expect(0, "get", "deployment", "minready", "-o", "json").Json.GetProperty("status")
+            .TryGetProperty("availableReplicas", out var a) ? a.GetInt32() : 0;
+
+        // the template is unchanged (no new ReplicaSet): the pods, ready for a moment, are not available for 8 s
+        cli.Apply(manifest.Replace("minReadySeconds: 1", "minReadySeconds: 8"), "minready.yaml");
+        Eventually.Until("the pods to count as not yet available", TimeSpan.FromSeconds(5), Available, n => n < 2, n => $"{n} available");
+        Eventually.Until("both pods available again 8 s after they became ready", TimeSpan.FromSeconds(30), Available, n => n == 2, n => $"{n} available");
+        cli.DeleteDeployment("minready");
+    }
 }

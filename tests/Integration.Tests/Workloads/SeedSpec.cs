@@ -9,7 +9,7 @@ namespace Troupe.Integration.Tests.Workloads;
 /// The seed's three examples (<c>config/examples/seed</c>) as a user runs them, on bases made offline from Debian's
 /// packages by <c>scripts/debian-base.sh --python --postgres</c>: the Flask Dockerfile built and run with its port
 /// published, the Deployment's three replicas each answering, the compose file's app reaching its PostgreSQL
-/// database by name on <c>localhost:5000</c>.
+/// database by name on <c>localhost:5000</c>; and, on the same base, a UDP echo server behind <c>-p HOST:CTR/udp</c>.
 /// </summary>
 public sealed class SeedSpec(NodeFixture node, ITestOutputHelper output) : IClassFixture<NodeFixture>
 {
@@ -48,6 +48,17 @@ public sealed class SeedSpec(NodeFixture node, ITestOutputHelper output) : IClas
             Assert.Equal("Hello from seed", hello);
             cli.Expect(0, "rm", "-f", "seed");
 
+            // on the same base, a UDP echo server (python's socket module; busybox has no UDP server): -p HOST:CTR/udp
+            // carries datagrams both ways
+            var udpPort = FreeUdpPort();
+            cli.Expect(0, Long, "run", "-d", "--name", "udpecho", "-p", $"{udpPort}:9000/udp", "python:3.11-slim", "python", "-c",
+                "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 9000))\n" +
+                "while True:\n    data, peer = s.recvfrom(1024)\n    s.sendto(b'echo ' + data, peer)\n");
+            Assert.Contains($"0.0.0.0:{udpPort}->9000/udp", cli.Expect(0, "ps").Stdout);
+            Assert.Equal("echo over udp", Eventually.Until("a UDP reply through the published port", Long, () => UdpAsk(udpPort, "over udp"),
+                a => a == "echo over udp", a => a + "\n" + cli.Run("logs", "udpecho")));
+            cli.Expect(0, "rm", "-f", "udpecho");
+
             // 2. the Deployment: three replicas of that image, each answering with its own name
             cli.Expect(0, Long, "apply", "-f", Path.Combine(dir, "deployment.yaml"));
             cli.WaitForRunning("myapp", 3, Long);
@@ -82,6 +93,26 @@ public sealed class SeedSpec(NodeFixture node, ITestOutputHelper output) : IClas
         {
             Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
         }
+    }
+
+    static int FreeUdpPort()
+    {
+        using var u = new UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)u.Client.LocalEndPoint!).Port;
+    }
+
+    static string UdpAsk(int port, string text)
+    {
+        using var u = new UdpClient();
+        u.Client.ReceiveTimeout = 1000;
+        u.Connect(System.Net.IPAddress.Loopback, port);
+        u.Send(System.Text.Encoding.ASCII.GetBytes(text));
+        try
+        {
+            System.Net.IPEndPoint? from = null;
+            return System.Text.Encoding.ASCII.GetString(u.Receive(ref from));
+        }
+        catch (SocketException e) { return "no reply: " + e.SocketErrorCode; }
     }
 
     static bool PortIsFree(int port)
