@@ -57,13 +57,16 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
-    /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        JournalFailure.Observed(reason);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    /// <summary>Under <see cref="JournalFailure.Supervised"/>, because a failed persist or recovery stops the actor.</summary>
     /// <param name="scheduler">Places the pods (the Scheduler singleton's proxy); null places every pod on <paramref name="nodeName"/>.</param>
     public static Props Props(string entityId, ActorsSettings settings, string nodeName, IActorRef catalog, IActorRef? scheduler = null) =>
-        BackoffSupervisor.Props(Backoff.OnStop(
-                Akka.Actor.Props.Create(() => new DeploymentActor(entityId, settings, nodeName, catalog, scheduler)),
-                "d", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2)
-            .WithFinalStopMessage(m => m is StopDeploymentEntity));
+        JournalFailure.Supervised(Akka.Actor.Props.Create(() => new DeploymentActor(entityId, settings, nodeName, catalog, scheduler)), "d", m => m is StopDeploymentEntity);
 
     public DeploymentActor(string id, ActorsSettings settings, string nodeName, IActorRef catalog, IActorRef? scheduler = null)
     {

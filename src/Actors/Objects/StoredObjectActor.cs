@@ -30,12 +30,15 @@ public sealed class StoredObjectActor : ReceivePersistentActor
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
-    /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        JournalFailure.Observed(reason);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    /// <summary>Under <see cref="JournalFailure.Supervised"/>, because a failed persist or recovery stops the actor.</summary>
     public static Props Props(string entityId, IActorRef catalog) =>
-        BackoffSupervisor.Props(Backoff.OnStop(
-                Akka.Actor.Props.Create(() => new StoredObjectActor(entityId, catalog)),
-                "o", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, -1)
-            .WithFinalStopMessage(m => m is StopStoredObject));
+        JournalFailure.Supervised(Akka.Actor.Props.Create(() => new StoredObjectActor(entityId, catalog)), "o", m => m is StopStoredObject);
 
     public StoredObjectActor(string id, IActorRef catalog)
     {

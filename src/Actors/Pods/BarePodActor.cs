@@ -42,14 +42,17 @@ public sealed class BarePodActor : ReceivePersistentActor, IWithTimers
         JournalFailure.Tell(Sender, Self, cause);
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        JournalFailure.Observed(reason);
+        base.OnRecoveryFailure(reason, message);
+    }
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Wrapped in a backoff supervisor, because a failed persist stops the actor.</summary>
+    /// <summary>Under <see cref="JournalFailure.Supervised"/>, because a failed persist or recovery stops the actor.</summary>
     public static Props Props(string entityId, ActorsSettings settings, string nodeName, IActorRef catalog) =>
-        BackoffSupervisor.Props(Backoff.OnStop(
-                Akka.Actor.Props.Create(() => new BarePodActor(entityId, settings, nodeName, catalog)),
-                "p", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2)
-            .WithFinalStopMessage(m => m is StopBarePodEntity));
+        JournalFailure.Supervised(Akka.Actor.Props.Create(() => new BarePodActor(entityId, settings, nodeName, catalog)), "p", m => m is StopBarePodEntity);
 
     public BarePodActor(string id, ActorsSettings settings, string nodeName, IActorRef catalog)
     {
