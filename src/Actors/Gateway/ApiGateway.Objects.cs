@@ -10,10 +10,6 @@ namespace Troupe.Actors.Gateway;
 public sealed partial class ApiGateway
 {
     /// <summary>
-    /// As Kubernetes: an object may only go into a namespace that exists, or that the same apply creates; a Namespace
-    /// being deleted takes no new objects.
-    /// </summary>
-    /// <summary>
     /// An immutable ConfigMap the apply would change, found before anything is applied (its entity refuses it too,
     /// but only after the objects applied before it were stored).
     /// </summary>
@@ -30,6 +26,10 @@ public sealed partial class ApiGateway
         return problems;
     }
 
+    /// <summary>
+    /// As Kubernetes: an object may only go into a namespace that exists, or that the same apply creates; a Namespace
+    /// being deleted takes no new objects.
+    /// </summary>
     async Task<List<string>> MissingNamespacesAsync(ApplyObjects m)
     {
         var problems = new List<string>();

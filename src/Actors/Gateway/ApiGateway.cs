@@ -232,7 +232,8 @@ public sealed partial class ApiGateway : ReceiveActor
 
     async Task<ITroupeMessage> RunPodAsync(RunPod m)
     {
-        var pod = WithFreeHostPorts(m.Pod);
+        var (pod, unbindable) = WithFreeHostPorts(m.Pod);
+        if (unbindable is not null) return CommandRejected.Invalid(unbindable);
         var problems = Troupe.Api.Manifests.ManifestValidator.Check(pod).Select(p => p.ToString()).ToList();
         if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
         foreach (var c in pod.Spec.Containers)
@@ -250,14 +251,21 @@ public sealed partial class ApiGateway : ReceiveActor
     /// <c>run -p CONTAINER</c> asks for host port 0: a free one of this host is chosen now (the kernel's pick from
     /// its ephemeral range, as docker's), so <c>ps</c> and <c>get pods</c> show the port the pod is reached on.
     /// </summary>
-    static Pod WithFreeHostPorts(Pod pod)
+    static (Pod Pod, string? Error) WithFreeHostPorts(Pod pod)
     {
-        if (!pod.Spec.Containers.Any(c => c.Ports.Any(p => p.HostPort == 0))) return pod;
-        var containers = pod.Spec.Containers.Select(c => c with
+        if (!pod.Spec.Containers.Any(c => c.Ports.Any(p => p.HostPort == 0))) return (pod, null);
+        try
         {
-            Ports = [.. c.Ports.Select(p => p.HostPort == 0 ? p with { HostPort = FreeHostPort(p.HostIP ?? "0.0.0.0", p.Protocol) } : p)],
-        });
-        return pod with { Spec = pod.Spec with { Containers = [.. containers] } };
+            var containers = pod.Spec.Containers.Select(c => c with
+            {
+                Ports = [.. c.Ports.Select(p => p.HostPort == 0 ? p with { HostPort = FreeHostPort(p.HostIP ?? "0.0.0.0", p.Protocol) } : p)],
+            }).ToList();
+            return (pod with { Spec = pod.Spec with { Containers = [.. containers] } }, null);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return (pod, $"no free host port to publish on: {e.Message}");
+        }
     }
 
     static int FreeHostPort(string ip, string protocol)
