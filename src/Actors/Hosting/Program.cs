@@ -129,6 +129,7 @@ public static class Program
         ImageStore? images = null;
         IActorRef nodeAgent = ActorRefs.Nobody;
         IContainerDriver? driver = null;
+        Troupe.Runtime.Networking.Bridge? bridge = null;
         if (isWorker)
         {
             images = new ImageStore(Path.Combine(home, "images"));
@@ -187,6 +188,7 @@ public static class Program
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images, fetch), catalog), ActorNames.NodeAgent);
             // every worker balances every Service's connections (its ClusterIPs on the pod bridge when there is one)
             var podNetwork = nodeSettings.Network;
+            bridge = podNetwork?.Bridge;
             var balancer = new Troupe.Runtime.Networking.ServiceBalancer(podNetwork is null ? null : async () =>
             {
                 await podNetwork.Bridge.EnsureAsync();
@@ -215,7 +217,26 @@ public static class Program
 
         await system.WhenTerminated;
         await http.StopAsync();
+        if (bridge is not null) await RemoveIdleBridgeAsync(bridge);
         return 0;
+    }
+
+    /// <summary>
+    /// A node that stopped its pods leaves no pod bridge behind (a home removed after <c>troupe down</c> would leave it,
+    /// with its address, for good); one with a pod still plugged in (the stop timed out) is kept for the next start.
+    /// </summary>
+    static async Task RemoveIdleBridgeAsync(Troupe.Runtime.Networking.Bridge bridge)
+    {
+        try
+        {
+            var ports = Path.Combine("/sys/class/net", bridge.Name, "brif");
+            if (!Directory.Exists(ports) || Directory.EnumerateFileSystemEntries(ports).Any()) return;
+            await bridge.DeleteAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"warning: pod bridge {bridge.Name} left in place: {e.Message}");
+        }
     }
 
     /// <summary>

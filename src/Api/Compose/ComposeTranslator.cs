@@ -382,6 +382,11 @@ public static class ComposeTranslator
                         : $"secret \"{s.Source}\" comes from environment:, which Troupe does not support yet (use file:)");
                     continue;
                 }
+                if (!File.Exists(source))
+                {
+                    Fail($"secrets[{i}]", $"secret \"{s.Source}\": file {source} not found");
+                    continue;
+                }
                 var name = $"secret-{i}";
                 volumes.Add(new Volume { Name = name, HostPath = new HostPathVolumeSource(source, "File") });
                 mounts.Add(new VolumeMount { Name = name, MountPath = s.MountPath, ReadOnly = true });

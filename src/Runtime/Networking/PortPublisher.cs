@@ -51,6 +51,10 @@ public sealed class PublishedPort : IAsyncDisposable
     private readonly Action<PublishedPort> _onDispose;
     private readonly HashSet<Socket> _connections = [];
     private readonly Task _acceptLoop;
+    /// <summary>How long a balanced connection waits for a backend when its Service has none ready.</summary>
+    public static readonly TimeSpan NoBackendHold = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan BackendPoll = TimeSpan.FromMilliseconds(50);
+
     private readonly Func<IPAddress, IPEndPoint?> _next;
     private readonly int _attempts;
     private readonly TimeSpan _connectTimeout;
@@ -137,7 +141,15 @@ public sealed class PublishedPort : IAsyncDisposable
             if (dialled.IsIPv4MappedToIPv6) dialled = dialled.MapToIPv4();
             for (var attempt = 0; attempt < _attempts && upstream is null; attempt++)
             {
-                if (_next(dialled) is not { } target) break; // no backend: the client sees its connection close
+                var target = _next(dialled);
+                // a Service with no ready endpoint yet (just applied, its pods becoming ready): the connection is held
+                // a moment for one rather than closed at once
+                for (var held = TimeSpan.Zero; target is null && attempt == 0 && held < NoBackendHold; held += BackendPoll)
+                {
+                    await Task.Delay(BackendPoll, _cts.Token);
+                    target = _next(dialled);
+                }
+                if (target is null) break; // still no backend: the client sees its connection close
                 var s = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 lock (_connections) _connections.Add(s);
                 try

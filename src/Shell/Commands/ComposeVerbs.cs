@@ -101,9 +101,9 @@ internal static class ComposeVerbs
             ctx.Err.WriteLine($" ✔ Service {plan.Service,-20} {action}");
         }
 
-        if (a.Has("wait"))
-            foreach (var plan in plans)
-                WaitFor(ctx, project, plan.Service, plan.Workload is Pod ? ComposeDependency.Started : ComposeDependency.Healthy, null);
+        // as docker compose: back once every service's containers have started (--wait: are healthy)
+        foreach (var plan in plans)
+            WaitFor(ctx, project, plan.Service, a.Has("wait") && plan.Workload is not Pod ? ComposeDependency.Healthy : ComposeDependency.Started, null);
         if (a.Has("detach")) return 0;
 
         // attached: every service's output until Ctrl-C, which stops the project's containers
@@ -176,7 +176,9 @@ internal static class ComposeVerbs
             {
                 ComposeDependency.Healthy => pods.Count > 0 && pods.All(Ready),
                 ComposeDependency.CompletedSuccessfully => pods.Count > 0 && pods.All(p => p.Status?.Phase == "Succeeded"),
-                _ => pods.Count > 0 && pods.All(p => p.Status?.Phase is "Running" or "Succeeded"),
+                // started: running, or run already (a container that exited or crashed has started, as docker's)
+                _ => pods.Count > 0 && pods.All(p => p.Status?.Phase is "Running" or "Succeeded" or "Failed"
+                    || p.Status?.ContainerStatuses.Any(c => c.RestartCount > 0 || c.State.Terminated is not null) == true),
             };
             if (met)
             {

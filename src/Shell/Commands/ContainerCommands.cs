@@ -48,6 +48,13 @@ internal static class RunCommand
         var uid = Common.Expect<CommandAccepted>(reply).Message;
         if (a.Has("detach"))
         {
+            // as docker run -d: back once the container has started (so `run -d ... && exec` works), or with the
+            // error that kept it from starting
+            if (WaitStarted(ctx, name) is { } failed)
+            {
+                if (failed.Message is { Length: > 0 } why) ctx.Err.WriteLine("error: " + why.ReplaceLineEndings(" "));
+                return failed.ExitCode;
+            }
             ctx.Out.WriteLine(uid.Replace("-", ""));
             return 0;
         }
@@ -80,6 +87,26 @@ internal static class RunCommand
             }
             catch (Exception e) when (e is NoNodeException or IOException or ObjectDisposedException) { }
         }) { IsBackground = true, Name = "run-stdin" }.Start();
+    }
+
+    /// <summary>
+    /// Waits until the pod's container runs or has run (null), or returns how it failed to start; after 60 s (an
+    /// image still unpacking, a node that is slow) it stops waiting, as the pod goes on starting by itself.
+    /// </summary>
+    static ContainerStateTerminated? WaitStarted(ShellContext ctx, string name)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (ctx.Client.Send(new GetObjects("Pod", "default", name)) is ObjectList { Items: [Pod p, ..] }
+                && p.Status?.ContainerStatuses is [var c, ..])
+            {
+                if (c.State.Terminated is { Reason: "StartError" } t) return t;
+                if (c.State.Running is not null || c.State.Terminated is not null || c.RestartCount > 0) return null;
+            }
+            Thread.Sleep(20);
+        }
+        return null;
     }
 
     /// <summary>The exit code of the pod's container once it has ended (the stream ends then); 125 when it never shows.</summary>

@@ -172,6 +172,10 @@ public sealed class ComposeTranslatorSpec : IDisposable
     {
         var e = Assert.Throws<ManifestException>(() => Translate("services: {web: {image: x, env_file: missing.env}}"));
         Assert.Equal("services.web.env_file[0]", e.Field);
+        var secret = Assert.Throws<ManifestException>(() => Translate("services: {web: {image: x, secrets: [pw]}}\nsecrets: {pw: {file: ./nope.txt}}"));
+        Assert.Equal("services.web.secrets[0]", secret.Field);
+        Assert.Contains("secret \"pw\": file", secret.Message);
+        Assert.Contains("nope.txt not found", secret.Message);
         Translate("services: {web: {image: x, env_file: [{path: missing.env, required: false}]}}");
         var clash = Assert.Throws<ManifestException>(() => Translate("services: {a: {image: x, ports: ['80:80']}, b: {image: y, ports: ['80:8080']}}"));
         Assert.Contains("host port 80 is published by \"a\" too", clash.Message);

@@ -37,6 +37,13 @@ public sealed class NodeLifecycleSpec(ITestOutputHelper output)
         Assert.Contains("already", (second.Stdout + second.Stderr).ToLowerInvariant());
         Assert.Equal(pid, cli.NodePid);
         Assert.True(second.Elapsed < TimeSpan.FromSeconds(5), $"a second up should answer at once, took {second.Elapsed}");
+
+        // a node that stops leaves no pod bridge behind (the runc driver's; the process driver makes none)
+        var bridges = HostProcesses.PodBridges(cli.Home);
+        cli.Expect(0, TimeSpan.FromSeconds(90), "down");
+        Assert.True(HostProcesses.WaitGone(pid, TimeSpan.FromSeconds(15)), "the node did not exit after down");
+        Assert.Empty(HostProcesses.PodBridges(cli.Home));
+        if (Requirements.InCi) Assert.NotEmpty(bridges); // under CI the node runs runc, which makes one
     }
 
     [Fact]

@@ -117,6 +117,27 @@ public static class HostProcesses
         return result.OrderByDescending(m => m.Length).ToList();
     }
 
+    /// <summary>
+    /// The pod bridges a node of this home made: links whose alias is <c>troupe:NODE-ID</c>, ID the first 8 hex
+    /// digits of the SHA-256 of the home's full path (the node's own naming).
+    /// </summary>
+    public static IReadOnlyList<string> PodBridges(string home)
+    {
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(home))))[..8];
+        var found = new List<string>();
+        if (!Directory.Exists("/sys/class/net")) return found;
+        foreach (var dev in Directory.EnumerateDirectories("/sys/class/net"))
+        {
+            string alias;
+            try { alias = File.ReadAllText(Path.Combine(dev, "ifalias")).Trim(); }
+            catch (IOException) { continue; }
+            if (alias.StartsWith("troupe:", StringComparison.Ordinal) && alias.EndsWith("-" + id, StringComparison.Ordinal)
+                && Directory.Exists(Path.Combine(dev, "bridge")))
+                found.Add(Path.GetFileName(dev));
+        }
+        return found;
+    }
+
     private static string Unescape(string s) =>
         System.Text.RegularExpressions.Regex.Replace(s, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
 

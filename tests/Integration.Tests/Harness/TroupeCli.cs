@@ -246,6 +246,11 @@ public sealed class TroupeCli : IDisposable
             ProcessRunner.Host("umount", "-l", m);
         }
 
+        // a node killed by the test leaves its pod bridge (a node that stops removes it): gone with the home, so
+        // runs do not pile bridges and addresses up on the host
+        foreach (var bridge in HostProcesses.PodBridges(Home))
+            ProcessRunner.Host("ip", "link", "del", "dev", bridge);
+
         try { Directory.Delete(Home, recursive: true); }
         catch (Exception e) { Log($"cleanup: cannot remove {Home}: {e.Message}"); }
 

@@ -76,9 +76,19 @@ public sealed class ServiceBalancerSpec : IAsyncDisposable
         var c = Named("c");
         Assert.Empty(await lb.ApplyAsync([new BalancedPort(IPAddress.Loopback, port, [c], "default/web")]));
         Assert.Equal("c", await Ask(IPAddress.Loopback, port));
-        // no backends: the connection is closed, the port still held
+        // no backends: the connection is held a moment for one, then closed; the port still held
         Assert.Empty(await lb.ApplyAsync([new BalancedPort(IPAddress.Loopback, port, [], "default/web")]));
+        var closedAfter = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal("", await Ask(IPAddress.Loopback, port));
+        Assert.InRange(closedAfter.Elapsed, PublishedPort.NoBackendHold - TimeSpan.FromMilliseconds(100), PublishedPort.NoBackendHold + TimeSpan.FromSeconds(2));
+
+        // a connection made while there is none is served by the endpoint that turns up meanwhile (a Service just
+        // applied, its pods becoming ready)
+        var waiting = Ask(IPAddress.Loopback, port);
+        await Task.Delay(300);
+        var d = Named("d");
+        Assert.Empty(await lb.ApplyAsync([new BalancedPort(IPAddress.Loopback, port, [d], "default/web")]));
+        Assert.Equal("d", await waiting);
         // not wanted any more: closed
         Assert.Empty(await lb.ApplyAsync([]));
         await Assert.ThrowsAnyAsync<SocketException>(() => Ask(IPAddress.Loopback, port));
