@@ -338,7 +338,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             var previous = _targets.TryGetValue(hash, out var t) ? t : _counts.TryGetValue(hash, out var c) ? c.Replicas : 0;
             if (previous != target)
                 RecordEvent("Deployment", Name, "ScalingReplicaSet",
-                    $"Scaled {(target >= previous ? "up" : "down")} replica set {Name}-{hash} from {previous} to {target}");
+                    $"Scaled {(target >= previous ? "up" : "down")} replica set {Name}-{hash} from {previous} to {target}", _state.Object.Metadata.Uid);
             _targets[hash] = target;
             child.Tell(new ReplicaSetActor.SetTarget(target, template, _state.Object.Metadata,
                 _state.Revisions.GetValueOrDefault(hash), _state.Epoch,

@@ -39,7 +39,10 @@ public sealed partial class ApiGateway
                 $"conflict: unable to remove repository reference \"{m.Reference}\" (must force) - container {pod} is using its referenced image {image.Digest[7..19]}");
         var removal = await _images.RemoveAsync(m.Reference);
         if (removal.Untagged.Length == 0) return NoSuchImage(m.Reference);
-        var lines = removal.Untagged.Select(u => "Untagged: " + Short(u)).Concat(removal.Deleted.Select(d => "Deleted: " + d));
+        // as docker rmi: Deleted lines for this image's own blobs only (the collection also takes blobs earlier builds
+        // left behind, which are nobody's image to report)
+        var own = new HashSet<string>(image.Layers.Select(l => l.Digest).Append(image.Digest).Append(image.ConfigDigest), StringComparer.Ordinal);
+        var lines = removal.Untagged.Select(u => "Untagged: " + Short(u)).Concat(removal.Deleted.Where(own.Contains).Select(d => "Deleted: " + d));
         return new CommandAccepted(string.Join("\n", lines));
     }
 

@@ -237,8 +237,15 @@ public sealed partial class ApiGateway : ReceiveActor
         var problems = Troupe.Api.Manifests.ManifestValidator.Check(pod).Select(p => p.ToString()).ToList();
         if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
         foreach (var c in pod.Spec.Containers)
-            if (await _images.ResolveAsync(c.Image) is null)
+        {
+            if (await _images.ResolveAsync(c.Image) is not { } image)
                 return CommandRejected.NotFound($"Unable to find image '{c.Image}' in the node's image store (troupe build, load, import or pull it first)");
+            // ps shows what runs: the image's entrypoint and command when the run gave neither
+            if (c == pod.Spec.Containers[0] && c.Command.IsEmpty && c.Args.IsEmpty
+                && pod.Metadata.Annotations.GetValueOrDefault(PodAnnotations.Command) is null or "")
+                pod = pod with { Metadata = pod.Metadata with { Annotations = pod.Metadata.Annotations.SetItem(PodAnnotations.Command,
+                    string.Join(' ', image.Config.Entrypoint.Concat(image.Config.Cmd))) } };
+        }
         if (PortsTaken(pod) is { } taken) return CommandRejected.Invalid(taken);
         foreach (var v in pod.Spec.Volumes)
             if (v.HostPath is { } hp && !Directory.Exists(hp.Path) && !File.Exists(hp.Path))

@@ -130,6 +130,7 @@ public static class Program
         IActorRef nodeAgent = ActorRefs.Nobody;
         IContainerDriver? driver = null;
         Troupe.Runtime.Networking.Bridge? bridge = null;
+        ImageFetch? fetcher = null;
         if (isWorker)
         {
             images = new ImageStore(Path.Combine(home, "images"));
@@ -183,7 +184,7 @@ public static class Program
                     Console.Error.WriteLine($"warning: no DNS server for pods (they keep the host's resolvers): {e.Message}");
                 }
             }
-            var fetch = new ImageFetch(images, new RegistryClient(), system.Settings.Config.GetString("troupe.runtime.node.image-registry", ""),
+            var fetch = fetcher = new ImageFetch(images, new RegistryClient(), system.Settings.Config.GetString("troupe.runtime.node.image-registry", ""),
                 ct => PeerApis(directory, nodeName, ct), Path.Combine(home, "images", "fetch"), tls);
             nodeAgent = system.ActorOf(NodeAgent.Props(nodeSettings, driver, new StorePodImages(images, fetch), catalog), ActorNames.NodeAgent);
             // every worker balances every Service's connections (its ClusterIPs on the pod bridge when there is one)
@@ -198,7 +199,7 @@ public static class Program
         }
         images ??= new ImageStore(Path.Combine(home, "images"));
         // RUN steps run in runc containers: a node without runc (or not root) still builds Dockerfiles without RUN
-        var builder = nodeAgent.IsNobody() ? null : new ImageBuilder(images, Path.Combine(home, "build"), DriverFactory.RuncPath);
+        var builder = nodeAgent.IsNobody() ? null : new ImageBuilder(images, Path.Combine(home, "build"), DriverFactory.RuncPath) { Fetch = fetcher is null ? null : fetcher.FetchAsync };
 
         var region = isLighthouse ? ActorRefs.Nobody : DeploymentRegion.Start(system, settings, nodeName, catalog, scheduler);
         var barePods = isLighthouse ? ActorRefs.Nobody : Troupe.Actors.Pods.BarePodRegion.Start(system, settings, nodeName, catalog);

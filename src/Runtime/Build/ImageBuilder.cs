@@ -32,6 +32,12 @@ public sealed class ImageBuilder
     readonly BuildCache _cache;
 
     /// <summary>
+    /// Gets an image the store lacks (a FROM or COPY --from of an image not built, loaded or pulled yet), as docker
+    /// build pulls a missing base; it throws with the reason when it cannot. Null: missing images are an error.
+    /// </summary>
+    public Func<string, CancellationToken, Task>? Fetch { get; init; }
+
+    /// <summary>
     /// A builder writing into <paramref name="store"/>, keeping its step folders, cache mounts (<c>cache/</c>) and
     /// cache index (<c>cache-index/</c>) under <paramref name="workRoot"/> (e.g. <c>$TROUPE_HOME/build</c>), and running
     /// RUN steps with <paramref name="runcPath"/> (its state under <c>workRoot/runc</c>).
@@ -347,8 +353,16 @@ public sealed class ImageBuilder
                 try { await b._store.EnsureBusyboxAsync(ct); }
                 catch (InvalidOperationException e) { throw Fail(line, $"{what} {name}: {e.Message}", null, e); }
             }
+            if (await b._store.ResolveAsync(name, ct) is { } found) return found;
+            if (b.Fetch is null) throw Fail(line, $"{what} {name}: image not found in the node's image store (troupe pull, load or import it first)");
+            Say($"pulling {name}");
+            try { await b.Fetch(name, ct); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw Fail(line, $"{what} {name}: image not found in the node's image store and not pulled: {e.Message}", null, e);
+            }
             return await b._store.ResolveAsync(name, ct)
-                ?? throw Fail(line, $"{what} {name}: image not found in the node's image store (pulling from a registry is not supported)");
+                ?? throw Fail(line, $"{what} {name}: image not found in the node's image store after pulling it");
         }
 
         Dictionary<string, string> Scope(StageState s)

@@ -385,6 +385,7 @@ internal static class PsCommand
             var c = p.Spec.Containers.FirstOrDefault() ?? new Container();
             var cmd = p.Metadata.Annotations.TryGetValue(PodAnnotations.Command, out var given) && given.Length > 0
                 ? given : string.Join(' ', c.Command.AddRange(c.Args));
+            cmd = cmd.Replace("\n", "\\n"); // as docker: a command with a newline stays on its row
             var quoted = full || cmd.Length <= 20 ? $"\"{cmd}\"" : $"\"{cmd[..19]}…\"";
             var ports = string.Join(", ", c.Ports.Where(x => x.HostPort is > 0)
                 .Select(x => $"{x.HostIP ?? "0.0.0.0"}:{x.HostPort}->{x.ContainerPort}/{x.Protocol.ToLowerInvariant()}"));

@@ -24,11 +24,12 @@ public static class Describer
         return w.ToString();
     }
 
-    /// <summary>The events about <paramref name="o"/>, oldest first.</summary>
+    /// <summary>The events about <paramref name="o"/>, oldest first; an event naming another uid was about an earlier object of that name.</summary>
     public static List<Event> EventsFor(KubeObject o, IEnumerable<KubeObject> events) =>
         events.OfType<Event>()
             .Where(e => e.InvolvedObject.Name == o.Metadata.Name && e.InvolvedObject.Kind == o.Kind &&
-                        (e.InvolvedObject.Namespace is "" || e.InvolvedObject.Namespace == o.Metadata.Namespace))
+                        (e.InvolvedObject.Namespace is "" || e.InvolvedObject.Namespace == o.Metadata.Namespace) &&
+                        (e.InvolvedObject.Uid is null || o.Metadata.Uid is null || e.InvolvedObject.Uid == o.Metadata.Uid))
             .OrderBy(e => e.LastTimestamp ?? e.FirstTimestamp ?? DateTimeOffset.MinValue)
             .ToList();
 

@@ -46,6 +46,7 @@ public sealed class SeedSpec(NodeFixture node, ITestOutputHelper output) : IClas
             var hello = Eventually.Until("the Flask app to answer on its published port", Long, () => Http.TryGet($"http://127.0.0.1:{port}/"),
                 a => a.StartsWith("Hello from "), a => a + "\n" + cli.Run("logs", "seed"));
             Assert.Equal("Hello from seed", hello);
+            Assert.Contains("\"python app.py\"", cli.Expect(0, "ps").Stdout); // the image's CMD, as docker ps shows it
             cli.Expect(0, "rm", "-f", "seed");
 
             // on the same base, a UDP echo server (python's socket module; busybox has no UDP server): -p HOST:CTR/udp

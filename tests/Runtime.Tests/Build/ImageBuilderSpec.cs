@@ -317,6 +317,29 @@ public sealed class ImageBuilderSpec : IDisposable
     }
 
     [SkippableFact]
+    public async Task A_missing_base_is_fetched_as_docker_build_pulls_it_and_a_failed_fetch_is_one_line()
+    {
+        Require();
+        await Store.EnsureBusyboxAsync();
+        var asked = new List<string>();
+        // the node's fetch (peers, then registries) stands in as a tag of busybox, as a pull would leave it
+        _builder = new ImageBuilder(Store, Path.Combine(_root, "build"), RuncPath)
+        {
+            Fetch = async (name, ct) =>
+            {
+                asked.Add(name);
+                if (name == "pulled:1") await Store.TagAsync("busybox:latest", name, ct);
+                else throw new InvalidOperationException("pull access denied for nowhere");
+            },
+        };
+        await Build("FROM pulled:1\nRUN echo on-the-pulled-base > /x\n", tags: "onpulled:1");
+        Assert.Equal(["pulled:1"], asked);
+        Assert.NotNull(await Store.ResolveAsync("onpulled:1"));
+        var e = await Assert.ThrowsAsync<BuildException>(() => Build("FROM nowhere:9\n"));
+        Assert.Equal("Dockerfile:1: FROM nowhere:9: image not found in the node's image store and not pulled: pull access denied for nowhere", e.Message);
+    }
+
+    [SkippableFact]
     public async Task Unknown_base_and_bad_target_are_one_line_errors()
     {
         Require();

@@ -123,8 +123,9 @@ public abstract class DriverConformance : IDisposable
         Require();
         var l = Launch("cat", "cat") with { Stdin = true, StdinOnce = true };
         await Driver.StartAsync(l);
-        await Within(Driver.AttachAsync(l.Id, new MemoryStream("typed in\nsecond\n"u8.ToArray())).ContinueWith(t => { t.GetAwaiter().GetResult(); return 0; }));
-        Assert.Equal(0, (await Within(Driver.WaitAsync(l.Id))).ExitCode);
+        // 30 s: a loaded CI machine (the other test projects build and run beside this one) once took over 10
+        await Within(Driver.AttachAsync(l.Id, new MemoryStream("typed in\nsecond\n"u8.ToArray())).ContinueWith(t => { t.GetAwaiter().GetResult(); return 0; }), 30);
+        Assert.Equal(0, (await Within(Driver.WaitAsync(l.Id), 30)).ExitCode);
         var log = await File.ReadAllTextAsync(l.LogPath);
         Assert.Contains("stdout F typed in", log);
         Assert.Contains("stdout F second", log);

@@ -48,5 +48,12 @@ public sealed class DescriberSpec
         var other = new Event { InvolvedObject = new ObjectReference("Deployment", "default", "api"), Reason = "X" };
         var pod = new Event { InvolvedObject = new ObjectReference("Pod", "default", "web"), Reason = "Y" };
         Assert.Empty(Describer.EventsFor(d, [other, pod]));
+
+        // a Deployment of the same name deleted before this one was made: its events are not this one's
+        var current = d with { Metadata = d.Metadata with { Uid = "uid-now" } };
+        var earlier = new Event { InvolvedObject = new ObjectReference("Deployment", "default", "web", "uid-before"), Reason = "Earlier" };
+        var mine = new Event { InvolvedObject = new ObjectReference("Deployment", "default", "web", "uid-now"), Reason = "Mine" };
+        var unknown = new Event { InvolvedObject = new ObjectReference("Deployment", "default", "web"), Reason = "NoUid" };
+        Assert.Equal(["Mine", "NoUid"], Describer.EventsFor(current, [earlier, mine, unknown]).Select(e => e.Reason).Order());
     }
 }
