@@ -126,6 +126,7 @@ internal sealed partial class ComposeParser
     // ---- interpolation --------------------------------------------------------------------------------
 
     readonly HashSet<YamlNode> interpolated = new(ReferenceEqualityComparer.Instance);
+    readonly HashSet<string> unsetWarned = new(StringComparer.Ordinal);
 
     /// <summary>Interpolates every scalar value (never a key) once, even when an alias makes it appear twice.</summary>
     void Interpolate(YamlNode node, string path)
@@ -136,7 +137,9 @@ internal sealed partial class ComposeParser
             case YamlScalarNode s when s.Value is { } v && v.Contains('$'):
                 try
                 {
-                    s.Value = Interpolation.Apply(v, options.Variables);
+                    // as docker compose: an unset variable becomes "" with a warning
+                    s.Value = Interpolation.Apply(v, options.Variables,
+                        name => { if (unsetWarned.Add(name)) r.Warn(s, path, $"the \"{name}\" variable is not set, defaulting to a blank string"); });
                     // An empty result is the empty string (as compose has it), not YAML's null.
                     if (s.Value.Length == 0) s.Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted;
                 }

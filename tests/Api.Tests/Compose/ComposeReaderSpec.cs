@@ -256,6 +256,24 @@ public sealed class ComposeReaderSpec
     }
 
     [Fact]
+    public void ComposeReader_must_warn_once_about_an_unset_variable_and_make_it_blank()
+    {
+        var f = Read("""
+            services:
+              web:
+                image: "nginx${UNSET}"
+                environment:
+                  A: ${UNSET}
+                  B: ${UNSET:-quiet}
+            """);
+        Assert.Equal("nginx", f.Services["web"].Image);
+        Assert.Equal("", f.Services["web"].Environment["A"]);
+        var w = Assert.Single(f.Warnings);
+        Assert.Equal(3, w.Line);
+        Assert.Contains("the \"UNSET\" variable is not set, defaulting to a blank string", w.Message);
+    }
+
+    [Fact]
     public void ComposeReader_must_interpolate_values_from_the_variables()
     {
         var vars = new Dictionary<string, string?> { ["TAG"] = "1.2", ["EMPTY"] = "", ["N"] = "2", ["PORT"] = "8080" };
