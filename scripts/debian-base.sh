@@ -23,6 +23,7 @@
 #
 # Needs root, debootstrap (apt-get install -y debootstrap) and, unless --no-import, a running node (./troupe up).
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(rootfs ...) stops the script too
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TROUPE="$ROOT/troupe"
@@ -73,6 +74,7 @@ rootfs() {
     # written beside its final name and renamed, so a cache never holds half a tarball
     tar --numeric-owner -C "$dir" -cf "$tar.part.$$" . && mv "$tar.part.$$" "$tar"
     rm -rf "$dir"
+    [ -s "$tar" ] || { echo "debian-base.sh: no tarball made for $name" >&2; exit 1; }
     echo "$tar"
 }
 
@@ -92,7 +94,7 @@ import() { # tarball name:tag
     echo "imported $2" >&2
 }
 
-# (an assignment, so a failed debootstrap in the substitution stops the script under set -e)
+# (assignments, so a failure in the substitution stops the script: set -e with inherit_errexit)
 if [ "$SLIM" = 1 ]; then
     tar=$(rootfs slim "")
     import "$tar" debian:bookworm-slim

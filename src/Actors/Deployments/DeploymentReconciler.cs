@@ -183,7 +183,7 @@ public static class DeploymentReconciler
     {
         var old = revisions.Keys.Where(h => h != currentHash).OrderByDescending(h => revisions[h]).ToList();
         return old.Skip(spec.RevisionHistoryLimit)
-            .Where(h => targets.GetValueOrDefault(h) == 0 && (counts.TryGetValue(h, out var c) ? c.Replicas : 0) == 0 && known.GetValueOrDefault(h) == 0)
+            .Where(h => targets.GetValueOrDefault(h) == 0 && (counts.TryGetValue(h, out var c) ? c.Replicas + c.Terminating : 0) == 0 && known.GetValueOrDefault(h) == 0)
             .ToImmutableArray();
     }
 

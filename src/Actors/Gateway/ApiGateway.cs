@@ -269,7 +269,7 @@ public sealed partial class ApiGateway : ReceiveActor
             }).ToList();
             return (pod with { Spec = pod.Spec with { Containers = [.. containers] } }, null);
         }
-        catch (System.Net.Sockets.SocketException e)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or FormatException)
         {
             return (pod, $"no free host port to publish on: {e.Message}");
         }

@@ -32,7 +32,8 @@ public static class JournalFailure
     {
         for (var e = cause; e is not null; e = e.InnerException)
         {
-            if (e is Npgsql.NpgsqlException or System.IO.EndOfStreamException or System.Net.Sockets.SocketException)
+            // the server's own refusals (a constraint, a permission) say nothing about the connections
+            if (e is Npgsql.NpgsqlException and not Npgsql.PostgresException or System.IO.EndOfStreamException or System.Net.Sockets.SocketException)
             {
                 Npgsql.NpgsqlConnection.ClearAllPools();
                 return;

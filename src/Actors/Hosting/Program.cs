@@ -216,9 +216,20 @@ public static class Program
             options.ApiPort is { } a ? $"127.0.0.1:{a}" : null, socket, nodeName, driverName));
         log.Info("Troupe node {0} accepts commands on {1}", nodeName, socket);
 
+        // after before-actor-system-terminate, where the NodeAgent stops the pods; a task, so SIGTERM (the CLR's
+        // shutdown hook) runs it too before the process exits
+        // (once, awaited here as well: the system may finish terminating before the task has)
+        var bridgeRemoval = new Lazy<Task>(() => bridge is null ? Task.CompletedTask : RemoveIdleBridgeAsync(bridge));
+        if (bridge is not null)
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseActorSystemTerminate, "pod-bridge", async () =>
+            {
+                await bridgeRemoval.Value;
+                return Akka.Done.Instance;
+            });
+
         await system.WhenTerminated;
         await http.StopAsync();
-        if (bridge is not null) await RemoveIdleBridgeAsync(bridge);
+        await bridgeRemoval.Value;
         return 0;
     }
 

@@ -62,8 +62,10 @@ public sealed class ImageFetch(ImageStore store, RegistryClient registry, string
     public Task FetchAsync(string reference, CancellationToken ct)
     {
         var key = ImageReference.Parse(reference).ToString();
-        var lazy = _running.GetOrAdd(key, k => new Lazy<Task>(() => FetchOnceAsync(reference, ct)));
-        return AwaitAndForget(key, lazy.Value);
+        // one fetch per image for every caller (a pod's start, a build's FROM), on a token of its own: a caller that
+        // gives up stops waiting, not the others' fetch
+        var lazy = _running.GetOrAdd(key, k => new Lazy<Task>(() => AwaitAndForget(k, FetchOnceAsync(reference, CancellationToken.None))));
+        return lazy.Value.WaitAsync(ct);
     }
 
     async Task AwaitAndForget(string key, Task t)

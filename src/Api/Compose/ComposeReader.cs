@@ -413,7 +413,12 @@ internal sealed partial class ComposeParser
                 foreach (var (k, val, p) in r.Entries(v, path))
                     switch (k)
                     {
-                        case "name": name = NonEmpty(val, p); break;
+                        case "name":
+                            name = NonEmpty(val, p);
+                            // a volume is a folder of the node's volumes: never a path
+                            if (name is not null && !Troupe.Api.Objects.VolumeNames.IsValid(name))
+                                r.Error(val, p, $"invalid volume name \"{name}\": only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed");
+                            break;
                         case "driver": driver = Scalar(val, p); break;
                         case "driver_opts": opts = StringMap(val, p); break;
                         case "labels": labels = StringMap(val, p); break;

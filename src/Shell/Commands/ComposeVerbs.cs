@@ -172,13 +172,13 @@ internal static class ComposeVerbs
                 && s.UpdatedReplicas >= deployment.Spec.Replicas && s.Replicas <= s.UpdatedReplicas;
             var pods = Pods(ctx, selector).Where(p => p.Metadata.DeletionTimestamp is null).ToList();
             bool Ready(Pod p) => p.Status?.Conditions.Any(c => c.Type == "Ready" && c.Status == "True") == true;
-            var met = rolled && condition switch
+            var met = rolled && deployment is { Spec.Replicas: 0 } || rolled && condition switch
             {
                 ComposeDependency.Healthy => pods.Count > 0 && pods.All(Ready),
                 ComposeDependency.CompletedSuccessfully => pods.Count > 0 && pods.All(p => p.Status?.Phase == "Succeeded"),
                 // started: running, or run already (a container that exited or crashed has started, as docker's)
                 _ => pods.Count > 0 && pods.All(p => p.Status?.Phase is "Running" or "Succeeded" or "Failed"
-                    || p.Status?.ContainerStatuses.Any(c => c.RestartCount > 0 || c.State.Terminated is not null) == true),
+                    || p.Status?.ContainerStatuses.Any(c => c.State.Terminated is { Reason: not "StartError" } || c.LastState.Terminated is { Reason: not "StartError" }) == true),
             };
             if (met)
             {
@@ -228,7 +228,7 @@ internal static class ComposeVerbs
             if (ctx.Cluster is not null)
                 ctx.Warn("-v: named volumes live on the nodes that ran the containers and are kept (remove them there)");
             else
-                foreach (var v in file.Volumes.Values.Where(v => !v.External))
+                foreach (var v in file.Volumes.Values.Where(v => !v.External && VolumeNames.IsValid(v.Name)))
                 {
                     var dir = Path.Combine(ctx.Home, "volumes", v.Name);
                     if (!Directory.Exists(dir)) continue;

@@ -50,7 +50,7 @@ internal static class RunCommand
         {
             // as docker run -d: back once the container has started (so `run -d ... && exec` works), or with the
             // error that kept it from starting
-            if (WaitStarted(ctx, name) is { } failed)
+            if (WaitStarted(ctx, name, uid) is { } failed)
             {
                 if (failed.Message is { Length: > 0 } why) ctx.Err.WriteLine("error: " + why.ReplaceLineEndings(" "));
                 return failed.ExitCode;
@@ -93,16 +93,17 @@ internal static class RunCommand
     /// Waits until the pod's container runs or has run (null), or returns how it failed to start; after 60 s (an
     /// image still unpacking, a node that is slow) it stops waiting, as the pod goes on starting by itself.
     /// </summary>
-    static ContainerStateTerminated? WaitStarted(ShellContext ctx, string name)
+    static ContainerStateTerminated? WaitStarted(ShellContext ctx, string name, string uid)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
+            // this pod (a catalog entry of an earlier one of the same name is not it)
             if (ctx.Client.Send(new GetObjects("Pod", "default", name)) is ObjectList { Items: [Pod p, ..] }
-                && p.Status?.ContainerStatuses is [var c, ..])
+                && (p.Metadata.Uid is null || p.Metadata.Uid == uid) && p.Status?.ContainerStatuses is [var c, ..])
             {
+                if (c.State.Running is not null || c.State.Terminated is { Reason: not "StartError" } || c.LastState.Terminated is { Reason: not "StartError" }) return null;
                 if (c.State.Terminated is { Reason: "StartError" } t) return t;
-                if (c.State.Running is not null || c.State.Terminated is not null || c.RestartCount > 0) return null;
             }
             Thread.Sleep(20);
         }

@@ -172,6 +172,9 @@ public sealed class RollingUpdateSpec
         // r1 still has a pod on record (terminating): it stays for now
         Assert.Equal(["r2"], DeploymentReconciler.Prunable(spec, "r5", revisions, none, counts, new Dictionary<string, int> { ["r1"] = 1 }).ToArray());
         Assert.Equal(["r2"], DeploymentReconciler.Prunable(spec, "r5", revisions, new Dictionary<string, int> { ["r1"] = 1 }, counts, none).ToArray());
+        // r1's last pod is stopping: pruning it now would let a Recreate start the new pods beside it
+        var stopping = new Dictionary<string, DeploymentReconciler.ReplicaSetCounts>(counts) { ["r1"] = new(0, 0, 0, Terminating: 1) };
+        Assert.Equal(["r2"], DeploymentReconciler.Prunable(spec, "r5", revisions, none, stopping, none).ToArray());
         Assert.Empty(DeploymentReconciler.Prunable(spec with { RevisionHistoryLimit = 10 }, "r5", revisions, none, counts, none).ToArray());
         Assert.Equal(["r4", "r3", "r2", "r1"], DeploymentReconciler.Prunable(spec with { RevisionHistoryLimit = 0 }, "r5", revisions, none, counts, none).ToArray());
     }

@@ -177,6 +177,10 @@ public sealed class ComposeReaderSpec
         Assert.Equal("/srv/myapp/compose.yaml:4:5: services.web.imagee: unknown key", e.Problems[0].ToString());
         Assert.Equal("unknown key", Fails("services: {web: {image: nginx}}\nservicez: {}\n").Problems[0].Message);
         Assert.Equal("services.web.healthcheck.tests", Fails("services: {web: {image: a, healthcheck: {tests: x}}}").Field);
+        // a volume's name is a folder of the node's volumes, never a path
+        var path = Fails("services: {web: {image: a, volumes: [data:/d]}}\nvolumes: {data: {name: ../../etc}}\n");
+        Assert.Equal("volumes.data.name", path.Field);
+        Assert.Contains("invalid volume name \"../../etc\"", path.Problems[0].Message);
     }
 
     [Fact]
