@@ -39,8 +39,22 @@ public sealed class NodeClient
     /// <summary>How long a request may wait for its answer (the node answers within its own ask timeout).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(150);
 
-    /// <summary>Sends one message, returns the node's reply.</summary>
+    /// <summary>
+    /// Sends one message, returns the node's reply. A read (<see cref="GetObjects"/>) whose connection is lost is
+    /// asked once more, of the addresses in order again: a node taking over from a lost one may drop a connection.
+    /// </summary>
     public ITroupeMessage Send(ITroupeMessage message, TimeSpan? timeout = null)
+    {
+        if (message is not GetObjects) return SendOnce(message, timeout);
+        try { return SendOnce(message, timeout); }
+        catch (NoNodeException)
+        {
+            Thread.Sleep(300);
+            return SendOnce(message, timeout);
+        }
+    }
+
+    ITroupeMessage SendOnce(ITroupeMessage message, TimeSpan? timeout)
     {
         using var x = Open(timeout ?? Timeout);
         try
