@@ -17,26 +17,36 @@ public static partial class HttpApi
 {
     const byte StdoutFrame = 1, StderrFrame = 2, OutcomeFrame = 3;
 
-    static void MapExec(WebApplication app, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName)
+    static void MapExec(WebApplication app, PodStreams streams)
     {
         app.MapPost("/v1/exec", async (HttpContext ctx) =>
         {
-            ctx.Response.ContentType = "application/vnd.docker.multiplexed-stream";
-            var frames = new FrameWriter(ctx.Response.Body);
-            ITroupeMessage outcome;
-            try { outcome = await ExecAsync(ctx, gateway, settings, driver, nodeName, frames); }
-            catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { return; }
-            await frames.WriteAsync(OutcomeFrame, ProtocolJson.SerializeToUtf8(outcome), CancellationToken.None);
+            ITroupeMessage? outcome = null;
+            try
+            {
+                // a pod of another node: that node runs the process, this one passes the streams on
+                if (ParseRequest<ExecInContainer>(ctx).Request is { } target)
+                {
+                    var (forwarded, refused) = await ForwardToPodNodeAsync(ctx, streams, target.Namespace, target.Pod, withBody: target.Stdin);
+                    if (forwarded) return;
+                    outcome = refused;
+                }
+                ctx.Response.ContentType = "application/vnd.docker.multiplexed-stream";
+                var frames = new FrameWriter(ctx.Response.Body);
+                outcome ??= await ExecAsync(ctx, streams, frames);
+                await frames.WriteAsync(OutcomeFrame, ProtocolJson.SerializeToUtf8(outcome), CancellationToken.None);
+            }
+            catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { }
         });
     }
 
-    static async Task<ITroupeMessage> ExecAsync(HttpContext ctx, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName, FrameWriter frames)
+    static async Task<ITroupeMessage> ExecAsync(HttpContext ctx, PodStreams streams, FrameWriter frames)
     {
         var (parsed, malformed) = ParseRequest<ExecInContainer>(ctx);
         if (parsed is not { } request) return malformed!;
         if (request.Command.IsDefaultOrEmpty) return CommandRejected.Invalid("exec needs a command");
-        if (driver is null) return CommandRejected.Invalid("this node runs no workloads");
-        var (cid, refused) = await RunningContainerAsync(gateway, settings, nodeName, request.Namespace, request.Pod, request.Container);
+        if (streams.Driver is not { } driver) return CommandRejected.Invalid("this node runs no workloads");
+        var (cid, refused) = await RunningContainerAsync(streams.Gateway, streams.Settings, streams.NodeName, request.Namespace, request.Pod, request.Container);
         if (refused is not null) return refused;
 
         var exec = new ContainerExec(request.Command, frames.Stream(StdoutFrame), frames.Stream(request.Tty ? StdoutFrame : StderrFrame))
@@ -82,8 +92,9 @@ public static partial class HttpApi
             var name = container ?? pod.Spec.Containers.FirstOrDefault()?.Name;
             if (name is null || pod.Spec.Containers.All(c => c.Name != name))
                 return (null, CommandRejected.NotFound($"container {container} is not valid for pod {podName}"));
-            // a pod of another node is reached on that node (multi-node: the API forwards there); here, only our own
-            if (pod.Spec.NodeName is { } node && node != nodeName)
+            // a pod of another node is reached on that node (ForwardToPodNodeAsync); a forwarded request that finds
+            // the pod moved on is not forwarded again
+            if (pod.Spec.NodeName is { Length: > 0 } node && node != nodeName)
                 return (null, new CommandRejected("Unavailable", $"pod {podName} runs on node {node}; run the command against that node (--cluster)"));
             var status = pod.Status.ContainerStatuses.FirstOrDefault(s => s.Name == name);
             var cid = status?.ContainerID ?? "";
@@ -99,12 +110,22 @@ public static partial class HttpApi
     /// <c>POST /v1/attach</c> (<see cref="AttachToContainer"/>): the request body to the stdin of a container launched
     /// with <c>stdin: true</c>, once it runs; the reply, after the body ended, is <c>CommandAccepted</c> or why not.
     /// </summary>
-    static void MapAttach(WebApplication app, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName)
+    static void MapAttach(WebApplication app, PodStreams streams)
     {
         app.MapPost("/v1/attach", async (HttpContext ctx) =>
         {
             ITroupeMessage outcome;
-            try { outcome = await AttachAsync(ctx, gateway, settings, driver, nodeName); }
+            try
+            {
+                CommandRejected? refused = null;
+                if (ParseRequest<AttachToContainer>(ctx).Request is { } target)
+                {
+                    bool forwarded;
+                    (forwarded, refused) = await ForwardToPodNodeAsync(ctx, streams, target.Namespace, target.Pod, withBody: true);
+                    if (forwarded) return;
+                }
+                outcome = refused ?? await AttachAsync(ctx, streams.Gateway, streams.Settings, streams.Driver, streams.NodeName);
+            }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { return; }
             if (outcome is CommandRejected r) ctx.Response.StatusCode = r.Code switch { "NotFound" => 404, "Conflict" => 409, _ => 400 };
             await Write(ctx, outcome);

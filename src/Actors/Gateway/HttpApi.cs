@@ -21,8 +21,10 @@ public static partial class HttpApi
 {
     public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort,
         TlsSettings? tls, ILoggingAdapter log,
-        ImageStore images, ImageBuilder? imageBuilder, Troupe.Runtime.Drivers.IContainerDriver? driver, string nodeName)
+        ImageStore images, ImageBuilder? imageBuilder, Troupe.Runtime.Drivers.IContainerDriver? driver, string nodeName,
+        Func<string, CancellationToken, Task<string?>> apiOfNode)
     {
+        var streams = new PodStreams(gateway, settings, driver, nodeName, apiOfNode, tls);
         if (File.Exists(socketPath)) File.Delete(socketPath);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -66,6 +68,10 @@ public static partial class HttpApi
                 q["container"].FirstOrDefault() is { Length: > 0 } c ? c : null,
                 q["previous"] == "true", int.TryParse(q["tail"], out var t) && t >= 0 ? t : null);
             var follow = q["follow"] == "true";
+            // another node's pod: that node reads (and follows) its own log files; one without a command API (or
+            // not answering) is asked through the cluster below, which reaches its files but follows them only
+            // where they are on this host
+            if ((await ForwardToPodNodeAsync(ctx, streams, request.Namespace, request.Pod, withBody: false)).Forwarded) return;
             var reply = await gateway.Ask<ITroupeMessage>(request, settings.AskTimeout);
             // wait=true (troupe run): the pod was just created; its node may not have it yet
             var deadline = DateTime.UtcNow + settings.AskTimeout;
@@ -88,8 +94,8 @@ public static partial class HttpApi
         });
 
         MapImages(app, images, imageBuilder, new RegistryClient());
-        MapExec(app, gateway, settings, driver, nodeName);
-        MapAttach(app, gateway, settings, driver, nodeName);
+        MapExec(app, streams);
+        MapAttach(app, streams);
 
         await app.StartAsync();
         return app;

@@ -210,7 +210,8 @@ public static class Program
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
 
         var socket = Path.Combine(home, "troupe.sock");
-        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, tls, log, images, builder, driver, nodeName);
+        var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, tls, log, images, builder, driver, nodeName,
+            (node, ct) => ApiOf(directory, node, ct));
 
         TroupeHome.WriteNodeFile(home, new NodeFile(Environment.ProcessId, $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}",
             options.ApiPort is { } a ? $"127.0.0.1:{a}" : null, socket, nodeName, driverName));
@@ -313,6 +314,13 @@ public static class Program
         var list = await directory.Ask<NodeDirectory.NodeList>(NodeDirectory.GetNodes.Instance, TimeSpan.FromSeconds(5), ct);
         return [.. list.Nodes.Where(n => n.Metadata.Name != self && n.Status.Phase == "Up" && n.Status.Api is { Length: > 0 })
             .Select(n => n.Status.Api!)];
+    }
+
+    /// <summary>The command API of node <paramref name="node"/> as the node directory knows it, or null.</summary>
+    static async Task<string?> ApiOf(IActorRef directory, string node, CancellationToken ct)
+    {
+        var list = await directory.Ask<NodeDirectory.NodeList>(NodeDirectory.GetNodes.Instance, TimeSpan.FromSeconds(5), ct);
+        return list.Nodes.FirstOrDefault(n => n.Metadata.Name == node && n.Status.Api is { Length: > 0 })?.Status.Api;
     }
 
     static void EnableWal(string home)

@@ -74,12 +74,14 @@ public sealed class MultiNodeSpec(ITestOutputHelper output)
         finally { Directory.Delete(context, recursive: true); }
         foreach (var (app, image) in new[] { ("fetched", "built/app:1"), ("mirrored", "pushed:1") })
         {
-            cli.Apply(Manifests.Deployment(app, 3, "", grace: 1, image: image, command: "[\"sh\", \"-c\", \"cat /hello; sleep 3600\"]"), $"{app}.yaml");
+            cli.Apply(Manifests.Deployment(app, 3, "", grace: 1, image: image, command: $"[\"sh\", \"-c\", \"cat /hello; {Ticks}\"]"), $"{app}.yaml");
             var ran = Eventually.Until($"3 running pods of {app} on three nodes", TimeSpan.FromSeconds(90), () => cli.Pods(app),
                 ps => ps.Count == 3 && ps.All(p => p.IsRunning) && ps.Select(p => p.NodeName).Distinct().Count() == 3,
                 TroupeCli.Describe, cluster.Diagnostics);
             foreach (var p in ran)
                 Eventually.Until($"{p.Name}'s log", TimeSpan.FromSeconds(20), () => cli.Run("logs", p.Name).Stdout, o => o.Contains("built on n1"));
+            // the shell talks to n1 (first in TROUPE_CLUSTER): exec and logs -f of a pod on n3 are served by n3
+            if (app == "fetched") AssertStreamsReach(cli, ran.Single(p => p.NodeName == "n3"), isolated: true);
             cli.Expect(0, "delete", "deployment", app);
         }
         Assert.Contains("built/app", cluster.Node("n3").Cli.Expect(0, "images").Stdout);
@@ -139,6 +141,34 @@ public sealed class MultiNodeSpec(ITestOutputHelper output)
         WaitSpread(cli, 2, [last.Name], TimeSpan.FromSeconds(60));
         cli.Expect(0, "delete", "deployment", App);
         cli.WaitForNoPods(App);
+    }
+
+    /// <summary>A container command that prints <c>tick 1</c>, <c>tick 2</c>, ... a second apart, for ever.</summary>
+    internal const string Ticks = "i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done";
+
+    /// <summary>
+    /// Through <paramref name="via"/> (a node other than the pod's, which must pass the streams on to the pod's
+    /// node): exec with its output, exit code and stdin, and logs -f following lines the pod writes while it runs
+    /// (<see cref="Ticks"/>). Without forwarding <paramref name="via"/> refuses them all (the pod is not its own). In a
+    /// runc container (<paramref name="isolated"/>) the pod's hostname is its name.
+    /// </summary>
+    internal static void AssertStreamsReach(TroupeCli via, PodView pod, bool isolated)
+    {
+        var hostname = via.Expect(0, "exec", pod.Name, "--", "hostname").Stdout.Trim();
+        if (isolated) Assert.Equal(pod.Name, hostname);
+        var split = via.Run("exec", pod.Name, "--", "sh", "-c", "echo out; echo err >&2; exit 7");
+        Assert.True(split.ExitCode == 7 && split.Stdout == "out\n" && split.Stderr == "err\n", split.ToString());
+        var echoed = via.RunWithStdin("typed on the shell's side\n", TimeSpan.FromSeconds(30), "exec", "-i", pod.Name, "--", "cat");
+        Assert.True(echoed.ExitCode == 0 && echoed.Stdout == "typed on the shell's side\n", echoed.ToString());
+
+        static int LastTick(string log) => log.Split('\n').Where(l => l.StartsWith("tick ")).Select(l => int.Parse(l[5..])).DefaultIfEmpty(0).Max();
+        var before = LastTick(via.Expect(0, "logs", pod.Name).Stdout);
+        var followed = via.Run(TimeSpan.FromSeconds(5), "logs", "-f", pod.Name);
+        Assert.True(followed.TimedOut, "logs -f of a running pod ended by itself: " + followed);
+        // lines written after logs -f began came through it, in order
+        var ticks = followed.Stdout.Split('\n').Where(l => l.StartsWith("tick ")).Select(l => int.Parse(l[5..])).ToList();
+        Assert.True(ticks.Count > 0 && ticks.Max() >= before + 2 && ticks.SequenceEqual(Enumerable.Range(1, ticks.Count)),
+            $"before: tick {before}\n{followed}");
     }
 
     static List<PodView> WaitSpread(TroupeCli cli, int count, string[] nodes, TimeSpan? timeout = null) =>

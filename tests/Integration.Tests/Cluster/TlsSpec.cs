@@ -132,12 +132,14 @@ public sealed class TlsSpec(ITestOutputHelper output) : IDisposable
             cluster.Node("n1").Cli.Expect(0, TimeSpan.FromSeconds(120), "build", "-t", "built/tls:1", context);
         }
         finally { Directory.Delete(context, recursive: true); }
-        cli.Apply(Manifests.Deployment("fetched", 2, "", grace: 1, image: "built/tls:1", command: "[\"sleep\", \"3600\"]"), "fetched.yaml");
-        Eventually.Until("2 running pods of fetched on n1 and n2", TimeSpan.FromSeconds(90), () => cli.Pods("fetched"),
+        cli.Apply(Manifests.Deployment("fetched", 2, "", grace: 1, image: "built/tls:1", command: $"[\"sh\", \"-c\", \"{MultiNodeSpec.Ticks}\"]"), "fetched.yaml");
+        var fetched = Eventually.Until("2 running pods of fetched on n1 and n2", TimeSpan.FromSeconds(90), () => cli.Pods("fetched"),
             ps => ps.Count == 2 && ps.All(p => p.IsRunning) && ps.Select(p => p.NodeName).Distinct().Count() == 2,
             TroupeCli.Describe, cluster.Diagnostics);
         var images = cluster.Node("n2").Cli.Expect(0, "images").Stdout;
         Assert.True(images.Contains("built/tls"), $"n2 has not the image it ran\n{images}\n{cluster.Node("n2").Log}");
+        // n1's unix socket, a pod on n2: n1 passes exec and logs -f on to n2's API, over TLS with the token
+        MultiNodeSpec.AssertStreamsReach(cluster.Node("n1").Cli, fetched.Single(p => p.NodeName == "n2"), isolated: false);
         cli.Expect(0, "delete", "deployment", "fetched");
         cli.WaitForNoPods("fetched");
     }
