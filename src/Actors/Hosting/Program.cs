@@ -208,6 +208,7 @@ public static class Program
         var gateway = system.ActorOf(ApiGateway.Props(settings, region, barePods, services, objects, catalog, nodeAgent, images,
             new Troupe.Api.Protocol.Pong(nodeName, Version, cluster.SelfAddress.ToString(), driverName), directory), ActorNames.Gateway);
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
+        system.ActorOf(UndeliveredCommands.Props(), UndeliveredCommands.Name);
 
         var socket = Path.Combine(home, "troupe.sock");
         var http = await HttpApi.StartAsync(gateway, settings, socket, options.ApiPort, tls, log, images, builder, driver, nodeName,

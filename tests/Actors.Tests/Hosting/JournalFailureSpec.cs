@@ -50,3 +50,62 @@ public class JournalFailureSpec() : TestKit(ConfigurationFactory.ParseString("ak
             JournalFailure.Reason(new Exception("Exception while reading from stream", new EndOfStreamException("Attempted to read past the end of the stream."))));
     }
 }
+
+public class UndeliveredCommandsSpec() : TestKit(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
+{
+    /// <summary>Stashes every command as a recovering persistent entity does, and stops on "fail" (its stash then goes to dead letters).</summary>
+    sealed class Recovering : ReceiveActor, IWithUnboundedStash
+    {
+        public IStash Stash { get; set; } = null!;
+
+        public Recovering()
+        {
+            Receive<string>(s => s == "fail", _ => Context.Stop(Self));
+            ReceiveAny(_ => Stash.Stash());
+        }
+
+        protected override void PostStop() => Stash.UnstashAll();
+    }
+
+    /// <summary>Stands for a shard: makes the entity (under its backoff supervisor) as a child and tells who it is.</summary>
+    sealed class Parent : ReceiveActor
+    {
+        public Parent()
+        {
+            Receive<string>(name =>
+                Sender.Tell(Context.ActorOf(JournalFailure.Supervised(Props.Create(() => new Recovering()), "e", m => m is PoisonPill), name)));
+        }
+    }
+
+    [Fact]
+    public async Task A_command_stashed_by_an_entity_whose_recovery_fails_is_refused_at_once_instead_of_timing_out()
+    {
+        Sys.ActorOf(UndeliveredCommands.Props(), UndeliveredCommands.Name);
+        // /system/sharding/web/e: under /system/sharding, as cluster sharding places an entity
+        var sharding = ((ExtendedActorSystem)Sys).SystemActorOf(Props.Create(() => new Parent()), "sharding");
+        var entity = await sharding.Ask<IActorRef>("web", TimeSpan.FromSeconds(3));
+        var child = await Sys.ActorSelection(entity.Path / "e").ResolveOne(TimeSpan.FromSeconds(3));
+
+        var asked = entity.Ask<ITroupeMessage>(new ScaleDeployment("default", "web", 3), TimeSpan.FromSeconds(10));
+        await Task.Delay(200);
+        Assert.False(asked.IsCompleted); // stashed: nobody answers yet
+        child.Tell("fail");
+        var reply = await asked.WaitAsync(TimeSpan.FromSeconds(3));
+        Assert.Same(JournalFailure.Restarting, reply);
+    }
+
+    [Fact]
+    public void Only_commands_of_an_ask_to_a_sharded_entity_are_refused()
+    {
+        var system = (ExtendedActorSystem)Sys;
+        var temp = new Akka.Actor.EmptyLocalActorRef(system.Provider, system.Provider.TempPath(), Sys.EventStream);
+        var entity = ActorPath.Parse("akka://test/system/sharding/deployment/12/default%2Fweb/e");
+        var command = new ScaleDeployment("default", "web", 3);
+        Assert.True(UndeliveredCommands.Refuses(entity, temp, command));
+        Assert.False(UndeliveredCommands.Refuses(ActorPath.Parse("akka://test/user/api-gateway"), temp, command));
+        Assert.False(UndeliveredCommands.Refuses(entity, TestActor, command));     // not an ask: its sender sees its own stop
+        Assert.False(UndeliveredCommands.Refuses(entity, ActorRefs.Nobody, command));
+        Assert.False(UndeliveredCommands.Refuses(entity, temp, new CommandAccepted("done")));
+        Assert.False(UndeliveredCommands.Refuses(entity, temp, "tick"));
+    }
+}
