@@ -234,7 +234,7 @@ public sealed partial class ApiGateway : ReceiveActor
     {
         var (pod, unbindable) = WithFreeHostPorts(m.Pod);
         if (unbindable is not null) return CommandRejected.Invalid(unbindable);
-        var problems = Troupe.Api.Manifests.ManifestValidator.Check(pod).Select(p => p.ToString()).ToList();
+        var problems = Troupe.Api.Manifests.ManifestValidator.Check(pod, null, dockerName: true).Select(p => p.ToString()).ToList();
         if (problems.Count > 0) return CommandRejected.Invalid(string.Join("; ", problems));
         foreach (var c in pod.Spec.Containers)
         {

@@ -35,10 +35,16 @@ public static class ManifestValidator
         Check(objects.Select(o => new ManifestEntry(o, SourceMap.None($"{o.Kind}/{o.Metadata.Name}"))));
 
     /// <summary>Every problem of one object.</summary>
-    public static ImmutableArray<ManifestProblem> Check(KubeObject obj, SourceMap? source = null)
+    public static ImmutableArray<ManifestProblem> Check(KubeObject obj, SourceMap? source = null) => Check(obj, source, dockerName: false);
+
+    /// <summary>
+    /// Every problem of one object; with <paramref name="dockerName"/> (a pod of <c>troupe run</c>) its name follows
+    /// Docker's container names (<see cref="NameRules.ContainerName"/>: <c>my_app</c>, <c>MyApp</c>) instead of a DNS subdomain.
+    /// </summary>
+    public static ImmutableArray<ManifestProblem> Check(KubeObject obj, SourceMap? source, bool dockerName)
     {
         var problems = new List<ManifestProblem>();
-        Object(new Ctx(source ?? SourceMap.None($"{obj.Kind}/{obj.Metadata.Name}"), problems), obj);
+        Object(new Ctx(source ?? SourceMap.None($"{obj.Kind}/{obj.Metadata.Name}"), problems) { DockerName = dockerName }, obj);
         return [.. problems];
     }
 
@@ -63,6 +69,7 @@ public static class ManifestValidator
     {
         public void Fail(string path, string message) => problems.Add(map.Problem(path, message));
         public bool Has(string path) => map.Has(path);
+        public bool DockerName { get; init; }
     }
 
     static void Object(Ctx c, KubeObject obj)
@@ -178,7 +185,7 @@ public static class ManifestValidator
         if (!template)
         {
             if (m.Name.Length == 0) c.Fail($"{path}.name", "is required");
-            else if (NameRules.DnsSubdomain(m.Name) is { } bad) c.Fail($"{path}.name", bad);
+            else if ((c.DockerName ? NameRules.ContainerName(m.Name) : NameRules.DnsSubdomain(m.Name)) is { } bad) c.Fail($"{path}.name", bad);
             if (m.Namespace.Length > 0 && NameRules.DnsLabel(m.Namespace) is { } badNs) c.Fail($"{path}.namespace", badNs);
         }
         foreach (var (k, v) in m.Labels)

@@ -33,6 +33,21 @@ public static partial class NameRules
             : $"\"{value}\" is not a valid DNS label: lower case alphanumeric characters or '-', starting and ending with an alphanumeric character";
     }
 
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ContainerNameRegex();
+
+    /// <summary>
+    /// Docker's container name (<c>docker run --name</c>): a letter or digit, then letters, digits, '_', '.' or '-';
+    /// here at most 63 characters, as it is also the container's hostname.
+    /// </summary>
+    public static string? ContainerName(string value)
+    {
+        if (value.Length == 0) return "must not be empty";
+        if (value.Length > 63) return $"must be no more than 63 characters, got {value.Length}";
+        return ContainerNameRegex().IsMatch(value) ? null
+            : $"Invalid container name ({value}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed";
+    }
+
     /// <summary>RFC 1123 subdomain: at most 253 characters, DNS labels joined by '.'.</summary>
     public static string? DnsSubdomain(string value)
     {

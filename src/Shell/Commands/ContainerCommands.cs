@@ -29,7 +29,6 @@ internal static class RunCommand
 
     const string Usage = "run [-d] [-i] [-t] [--rm] [--init] [--name N] [-e K=V]... [--memory 64m] [--cpus 0.5] [--pids-limit N] [--user U] [--workdir D] [--entrypoint E] IMAGE [CMD...]";
 
-    static readonly Regex NameRule = new("^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {
@@ -157,8 +156,8 @@ internal static class RunCommand
             throw ShellException.User("the input device is not a TTY");
 
         var name = a.Get("name") ?? GeneratedName(image);
-        if (!NameRule.IsMatch(name))
-            throw new ShellException(TroupeFailed, $"invalid container name \"{name}\": only lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 63 (it names a pod)");
+        if (Troupe.Api.Manifests.NameRules.ContainerName(name) is { } badName)
+            throw new ShellException(TroupeFailed, badName.StartsWith("Invalid", StringComparison.Ordinal) ? badName : $"Invalid container name ({name}): {badName}");
 
         var env = ImmutableArray.CreateBuilder<EnvVar>();
         foreach (var e in a.All("env"))

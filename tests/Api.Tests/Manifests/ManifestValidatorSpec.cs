@@ -227,4 +227,23 @@ public class ManifestValidatorSpec
         Assert.Equal("Pod/p: spec.containers: at least one container is required", problems[0].ToString());
         Assert.Throws<ManifestException>(() => ManifestValidator.Validate([pod]));
     }
+
+    [Theory]
+    [InlineData("my_app", false, true)]
+    [InlineData("MyApp", false, true)]
+    [InlineData("web.1", true, true)]
+    [InlineData("_app", false, false)]
+    [InlineData("a b", false, false)]
+    public void A_pod_of_run_takes_docker_container_names_a_manifest_dns_names(string name, bool asManifest, bool asRun)
+    {
+        var pod = new Pod
+        {
+            Metadata = new ObjectMeta { Name = name },
+            Spec = new PodSpec { Containers = [new Container { Name = "main", Image = "busybox" }] },
+        };
+        Assert.Equal(asManifest, ManifestValidator.Check(pod).IsEmpty);
+        var run = ManifestValidator.Check(pod, null, dockerName: true);
+        Assert.Equal(asRun, run.IsEmpty);
+        if (!asRun) Assert.Equal($"Pod/{name}: metadata.name: Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", run[0].ToString());
+    }
 }

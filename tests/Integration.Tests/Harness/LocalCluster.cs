@@ -33,6 +33,23 @@ public sealed class LocalCluster : IDisposable
     readonly string[] _common; // --config F for every member
     readonly List<Member> _outsiders = [];
 
+    /// <summary>
+    /// The failure detector and Split Brain Resolver for tests (design.md: "tests use their own overlay"), under
+    /// every member's own <c>--config</c> files. cluster.hocon's 2 s acceptable pause suits a quiet machine; on the
+    /// loaded 2-core CI box four .NET processes starting (JIT, bridges, TLS handshakes) beside the other test
+    /// projects starve a member's heartbeats for longer than that, and the resolver would down a healthy node. A
+    /// lost node is still downed in about 10 s, well inside the tests' waits for its pods to come back.
+    /// </summary>
+    static readonly Lazy<string> Timings = new(() =>
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"troupe-it-timings-{Environment.ProcessId}.hocon");
+        File.WriteAllText(file, """
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = 6s
+            akka.cluster.split-brain-resolver.stable-after = 3s
+            """);
+        return file;
+    });
+
     public Member Lighthouse { get; }
     public IReadOnlyList<Member> Nodes { get; }
     public TroupeCli Client { get; }
@@ -46,7 +63,7 @@ public sealed class LocalCluster : IDisposable
         _db = db;
         _label = label;
         _driver = driver;
-        _common = [.. (configFiles ?? []).SelectMany(f => new[] { "--config", f })];
+        _common = [.. new[] { Timings.Value }.Concat(configFiles ?? []).SelectMany(f => new[] { "--config", f })];
         Lighthouse = new Member("lighthouse", new TroupeCli($"{label}-lh", output), Ports.Free(), null);
         Nodes = Enumerable.Range(1, nodes)
             .Select(i => new Member($"n{i}", new TroupeCli($"{label}-n{i}", output), Ports.Free(), Ports.Free()))

@@ -83,13 +83,15 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
         Assert.Contains("Exited (143)", PsLine(cli.Expect(0, "ps", "-a"), "graceful"));
         cli.Expect(0, "rm", "graceful");
 
-        cli.Expect(0, Long, "run", "-d", "--name", "victim", "busybox", "sleep", "600");
-        Eventually.Until("victim to run", Long, () => cli.Expect(0, "ps"), ps => PsLine(ps, "victim").Contains(" Up "), ps => ps.Stdout);
-        Assert.Contains("container is running", cli.Expect(1, "rm", "victim").Stderr);
-        cli.Expect(0, "kill", "victim");
-        Eventually.Until("victim to be killed", Long, () => cli.Expect(0, "ps", "-a"), ps => PsLine(ps, "victim").Contains("Exited (137)"), ps => ps.Stdout);
-        Assert.Contains("is not running", cli.Expect(1, "kill", "victim").Stderr);
-        cli.Expect(0, "rm", "victim");
+        cli.Expect(0, Long, "run", "-d", "--name", "Victim_1", "busybox", "sleep", "600");
+        Eventually.Until("Victim_1 to run", Long, () => cli.Expect(0, "ps"), ps => PsLine(ps, "Victim_1").Contains(" Up "), ps => ps.Stdout);
+        // docker's container names (upper case, '_') name a pod of run, its hostname too
+        Assert.Equal("Victim_1", cli.Expect(0, "exec", "Victim_1", "hostname").Stdout.Trim());
+        Assert.Contains("container is running", cli.Expect(1, "rm", "Victim_1").Stderr);
+        cli.Expect(0, "kill", "Victim_1");
+        Eventually.Until("Victim_1 to be killed", Long, () => cli.Expect(0, "ps", "-a"), ps => PsLine(ps, "Victim_1").Contains("Exited (137)"), ps => ps.Stdout);
+        Assert.Contains("is not running", cli.Expect(1, "kill", "Victim_1").Stderr);
+        cli.Expect(0, "rm", "Victim_1");
 
         cli.Expect(0, Long, "run", "-d", "--name", "forced", "busybox", "sleep", "600");
         Eventually.Until("forced to run", Long, () => cli.Expect(0, "ps"), ps => PsLine(ps, "forced").Contains(" Up "), ps => ps.Stdout);
@@ -332,7 +334,7 @@ public sealed class ContainerSpec(NodeFixture node, ITestOutputHelper output) : 
     {
         var cli = Start();
         Assert.Contains("Unable to find image 'itest-nothing:1'", cli.Expect(125, "run", "--rm", "itest-nothing:1").Stderr);
-        Assert.Contains("invalid container name", cli.Expect(125, "run", "--name", "Bad_Name", "busybox", "true").Stderr);
+        Assert.Contains("Invalid container name (_bad)", cli.Expect(125, "run", "--name", "_bad", "busybox", "true").Stderr);
         Assert.Contains("Minimum memory limit", cli.Expect(125, "run", "--memory", "1k", "busybox", "true").Stderr);
         Assert.Contains("invalid argument", cli.Expect(125, "run", "--memory", "lots", "busybox", "true").Stderr);
         Assert.Contains("range of CPUs", cli.Expect(125, "run", "--cpus", "512", "busybox", "true").Stderr);

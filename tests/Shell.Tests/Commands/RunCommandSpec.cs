@@ -54,6 +54,12 @@ public sealed class RunCommandSpec
     }
 
     [Theory]
+    [InlineData("my_app")]
+    [InlineData("MyApp")]
+    [InlineData("web.1")]
+    public void Run_must_take_docker_container_names(string name) => Assert.Equal(name, Build("--name", name, "busybox").Metadata.Name);
+
+    [Theory]
     [InlineData("nobody", "nobody")]
     [InlineData("nobody:daemon", "nobody:daemon")]
     [InlineData("1000:staff", "1000:staff")]
@@ -81,7 +87,9 @@ public sealed class RunCommandSpec
     [InlineData("--user", "alice:", "invalid user")]
     [InlineData("--user", "a b", "invalid user")]
     [InlineData("--restart", "sometimes", "invalid restart policy")]
-    [InlineData("--name", "Has_Underscore", "invalid container name")]
+    [InlineData("--name", "_leading", "Invalid container name (_leading), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
+    [InlineData("--name", "has space", "Invalid container name")]
+    [InlineData("--name", "a/b", "Invalid container name")]
     [InlineData("-p", "8080:80/sctp", "not supported")]
     [InlineData("-p", "8080:80/quic", "invalid proto")]
     [InlineData("-p", "1:2:3:80", "invalid publish spec")]
