@@ -2,7 +2,10 @@
 // pods are available, through ClusterClient, without joining the cluster. See README.md.
 //
 //   dotnet run --project samples/ClusterClientSample -- --contact 127.0.0.1:PORT [--contact HOST:PORT]...
-//       [--file deployment.yaml] [--replicas N] [--timeout SECONDS]
+//       [--cluster-name NAME] [--file deployment.yaml] [--replicas N] [--timeout SECONDS]
+//
+// The contacts are named with the nodes' cluster name (their actor system's): --cluster-name, else ACTORSYSTEM (as
+// the nodes read it), else troupe.
 //
 // Each step prints one line; exit 0 once the Deployment has the wanted available replicas, else 1 with one
 // "error:" line on stderr.
@@ -50,7 +53,7 @@ var config = ConfigurationFactory.ParseString("""
     // cannot read back for records with immutable collections.
     .WithFallback(DistributedPubSub.DefaultConfig());
 using var system = ActorSystem.Create("troupe-client", config);
-var contacts = options.Contacts.Select(c => ActorPath.Parse($"akka.tcp://troupe@{c}/system/receptionist")).ToImmutableHashSet();
+var contacts = options.Contacts.Select(c => ActorPath.Parse($"akka.tcp://{options.ClusterName}@{c}/system/receptionist")).ToImmutableHashSet();
 var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "troupe");
 
 try
@@ -122,7 +125,7 @@ static int Fail(string message)
 }
 
 /// <summary>The command line: where the nodes are and what to run.</summary>
-sealed record SampleArgs(ImmutableArray<string> Contacts, string? File, int? Replicas, TimeSpan Timeout)
+sealed record SampleArgs(ImmutableArray<string> Contacts, string ClusterName, string? File, int? Replicas, TimeSpan Timeout)
 {
     /// <summary>The Deployment run when no <c>--file</c> is given: busybox sleeping, one replica.</summary>
     const string BuiltIn = """
@@ -148,6 +151,7 @@ sealed record SampleArgs(ImmutableArray<string> Contacts, string? File, int? Rep
     {
         var contacts = ImmutableArray.CreateBuilder<string>();
         string? file = null;
+        var clusterName = Environment.GetEnvironmentVariable("ACTORSYSTEM") is { Length: > 0 } env ? env : "troupe";
         int? replicas = null;
         var timeout = TimeSpan.FromSeconds(60);
         for (var i = 0; i < args.Length; i++)
@@ -159,13 +163,16 @@ sealed record SampleArgs(ImmutableArray<string> Contacts, string? File, int? Rep
                     contacts.Add(value);
                     break;
                 case "--file": file = value; break;
+                case "--cluster-name": clusterName = value; break;
                 case "--replicas" when int.TryParse(value, out var n): replicas = n; break;
                 case "--timeout" when int.TryParse(value, out var s): timeout = TimeSpan.FromSeconds(s); break;
-                default: throw new ArgumentException($"unexpected \"{args[i - 1]} {value}\" (usage: --contact HOST:PORT... [--file F] [--replicas N] [--timeout S])");
+                default: throw new ArgumentException($"unexpected \"{args[i - 1]} {value}\" (usage: --contact HOST:PORT... [--cluster-name NAME] [--file F] [--replicas N] [--timeout S])");
             }
         }
         if (contacts.Count == 0) throw new ArgumentException("at least one --contact HOST:PORT is needed (a node's address, from $TROUPE_HOME/node.json)");
-        return new SampleArgs(contacts.ToImmutable(), file, replicas, timeout);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(clusterName, "^[a-zA-Z0-9][a-zA-Z0-9-]*$"))
+            throw new ArgumentException($"\"{clusterName}\" is not a cluster name (letters, digits and '-', not first)");
+        return new SampleArgs(contacts.ToImmutable(), clusterName, file, replicas, timeout);
     }
 
     /// <summary>The first Deployment of <c>--file</c>, or the built-in one, read by Troupe's own manifest reader.</summary>

@@ -144,8 +144,9 @@ public static class Cli
         Cluster:
           up [--driver runc|process|fake]   start the local node in the background
           down                              stop the local node and its containers
-          node [--name N] [--port P] ...    run a node in the foreground
-          lighthouse [--port 4053]          run a seed-only node
+          node [--name N] [--port P] [--seed host:port]... [--cluster-name C] ...   run a node in the foreground
+          lighthouse [--port 4053] [--cluster-name C]   run a seed-only node
+                                            (the cluster's name: --cluster-name, else ACTORSYSTEM, else troupe)
           version                           client and node versions
           shell [--cluster host:port,...]   interactive: these verbs without "troupe", history, Tab completion
                                             of verbs, kinds and names; get -w redraws in place; lines from a pipe run too

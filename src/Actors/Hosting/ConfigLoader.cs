@@ -6,12 +6,32 @@ namespace Troupe.Actors.Hosting;
 /// <summary>
 /// Builds the node's configuration, later wins: reference.conf files &lt; <c>cluster.hocon</c> &lt; the state's location
 /// (<c>TROUPE_HOME</c> or <c>TROUPE_DB</c>) &lt; <c>--config</c> files &lt; Lighthouse-style environment (<c>CLUSTER_IP</c>, <c>CLUSTER_PORT</c>, <c>CLUSTER_SEEDS</c>) &lt; flags.
+/// The cluster's name (the ActorSystem's) is not configuration but is layered the same way: <c>--cluster-name</c> &gt;
+/// <c>ACTORSYSTEM</c> (as Lighthouse reads it) &gt; <c>troupe</c>; seeds written <c>host:port</c> are dialled under it.
 /// </summary>
 public static class ConfigLoader
 {
+    /// <summary>The ActorSystem name every member of a cluster must share (Akka drops a message addressed to another name).</summary>
+    public const string DefaultClusterName = "troupe";
+
+    /// <summary>
+    /// The cluster's name: <c>--cluster-name</c>, else <c>ACTORSYSTEM</c>, else <c>troupe</c>. Throws
+    /// <see cref="StartupException"/> (one line) for a name Akka.NET refuses as an ActorSystem name.
+    /// </summary>
+    public static string ClusterName(NodeOptions o)
+    {
+        var (name, from) = o.ClusterName is { } flag ? (flag, "--cluster-name") : Env("ACTORSYSTEM") is { } env ? (env, "ACTORSYSTEM") : (DefaultClusterName, "");
+        // Akka.NET's own rule (ActorSystemImpl: ^[a-zA-Z0-9][a-zA-Z0-9-]*$; unlike the JVM's, no '_')
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-zA-Z0-9][a-zA-Z0-9-]*$"))
+            throw new StartupException($"{from} \"{name}\" is not a cluster name: use letters, digits and '-', not first");
+        return name;
+    }
+
     public static Config Load(NodeOptions o, string home, string baseDir)
     {
         var layers = new List<Config>();
+        var name = ClusterName(o);
+        string SeedUri(string s) => s.Contains("://") ? $"\"{s}\"" : $"\"akka.tcp://{name}@{s}\"";
 
         // flags (highest)
         var flags = new List<string>();
@@ -85,8 +105,6 @@ public static class ConfigLoader
             akka.persistence.query.journal.sql { connection-string = "{{q}}", provider-name = "{{provider}}" }
             """);
     }
-
-    static string SeedUri(string s) => s.StartsWith("akka.tcp://") ? $"\"{s}\"" : $"\"akka.tcp://troupe@{s}\"";
 
     static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 }

@@ -4,7 +4,7 @@ namespace Troupe.Actors.Hosting;
 
 /// <summary>
 /// The node host program's command line, as <c>troupe up</c>, <c>troupe node</c> and <c>troupe lighthouse</c> pass it:
-/// <c>troupe-node up|node|lighthouse [--name N] [--port P] [--api-port A] [--seed host:port]... [--roles r,..]
+/// <c>troupe-node up|node|lighthouse [--name N] [--cluster-name C] [--port P] [--api-port A] [--seed host:port]... [--roles r,..]
 /// [--driver D] [--config F.hocon]</c>.
 /// </summary>
 public sealed record NodeOptions
@@ -12,6 +12,11 @@ public sealed record NodeOptions
     /// <summary><c>up</c> (embedded single node, joins itself), <c>node</c> or <c>lighthouse</c>.</summary>
     public string Mode { get; init; } = "up";
     public string? Name { get; init; }
+    /// <summary>
+    /// <c>--cluster-name C</c>: the ActorSystem's name, which every member of one cluster shares (else <c>ACTORSYSTEM</c>,
+    /// else <c>troupe</c>; see <see cref="ConfigLoader.ClusterName"/>). Checked when the node starts, not here.
+    /// </summary>
+    public string? ClusterName { get; init; }
     public int? Port { get; init; }
     public int? ApiPort { get; init; }
     public ImmutableArray<string> Seeds { get; init; } = ImmutableArray<string>.Empty;
@@ -45,6 +50,7 @@ public sealed record NodeOptions
             o = arg switch
             {
                 "--name" => o with { Name = Value() },
+                "--cluster-name" => o with { ClusterName = Value() },
                 "--port" => o with { Port = PortOf(arg, Value()) },
                 "--api-port" => o with { ApiPort = PortOf(arg, Value()) },
                 "--seed" => o with { Seeds = o.Seeds.Add(Value()) },

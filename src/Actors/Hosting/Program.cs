@@ -69,6 +69,7 @@ public static class Program
 
     static async Task<int> RunAsync(NodeOptions options, string home)
     {
+        var clusterName = ConfigLoader.ClusterName(options); // a bad name is refused before anything waits
         var driverName = DriverFactory.Choose(options.Driver, out var warning);
         if (warning is not null) Console.Error.WriteLine($"warning: {warning}");
 
@@ -84,7 +85,10 @@ public static class Program
                 "with more than one control node set TROUPE_DB (config/postgres.hocon) so a Deployment's shard moves with its state");
         CheckPortFree(config);
         var tls = TlsSettings.Create(config, home);
-        var system = tls is null ? ActorSystem.Create("troupe", config) : ActorSystem.Create("troupe", TlsSetup(config, tls));
+        var system = tls is null ? ActorSystem.Create(clusterName, config) : ActorSystem.Create(clusterName, TlsSetup(config, tls));
+        var seedAddresses = (config.GetStringList("akka.cluster.seed-nodes") ?? []).Select(a => Address.Parse(a)).Select(a => $"{a.Host}:{a.Port}").ToList();
+        // first, before the cluster dials its seeds: it watches the associations a join attempt makes
+        var nameGuard = system.ActorOf(ClusterNameGuard.Props(clusterName, seedAddresses), ClusterNameGuard.Name);
         var log = Logging.GetLogger(system, "troupe-node");
         if (tls is not null)
             log.Info("TLS: remoting and the TCP command API present {0}; peers must chain to {1}{2}", tls.Certificate.Subject, tls.Ca.Subject,
@@ -100,18 +104,26 @@ public static class Program
 
         var up = new TaskCompletionSource();
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        var seeds = string.Join(", ", (config.GetStringList("akka.cluster.seed-nodes") ?? []).Select(a => a[(a.IndexOf('@') + 1)..]));
-        for (var waited = 0; !up.Task.IsCompleted; waited += 10)
+        var seeds = string.Join(", ", seedAddresses);
+        for (var waited = 1; !up.Task.IsCompleted; waited++)
         {
-            if (waited >= 60) throw new StartupException($"the node could not join its cluster within 60 s (are the seeds {seeds} up?)");
-            // Akka retries the seeds on its own; say so while it does
-            var first = await Task.WhenAny(up.Task, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(10)));
+            // Akka retries the seeds on its own; say so while it does (every 10 s), and why when we know
+            var first = await Task.WhenAny(up.Task, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(1)));
             if (first == system.WhenTerminated && !up.Task.IsCompleted)
                 throw new StartupException(CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason"
                     ? "the TLS handshake with the cluster failed: this node's certificate or the seed's does not chain to the other's CA (see the log)"
                     : "the node stopped before it joined its cluster");
-            if (first != up.Task)
-                Console.Error.WriteLine($"troupe-node: not joined yet after {waited + 10} s; still trying the seeds {seeds}");
+            if (first == up.Task) break;
+            var progress = await nameGuard.Ask<ClusterNameGuard.JoinProgress>(ClusterNameGuard.GetJoinProgress.Instance, TimeSpan.FromSeconds(5));
+            var delay = progress.Explain(clusterName);
+            if (progress.Mismatches.Length > 0 && progress.Mismatches.Length == seedAddresses.Distinct().Count())
+            {
+                await system.Terminate();
+                throw new StartupException(delay!);
+            }
+            if (waited >= 60) throw new StartupException($"the node could not join its cluster within 60 s ({delay ?? $"are the seeds {seeds} up?"})");
+            if (waited % 10 == 0)
+                Console.Error.WriteLine($"troupe-node: not joined yet after {waited} s; still trying the seeds {seeds}{(delay is null ? "" : $" ({delay})")}");
         }
 
         if (Incompatible(cluster, config.GetString("akka.cluster.app-version")) is { } why)

@@ -59,6 +59,8 @@ public static class InternalTypes
         (typeof(CatalogReplica), "CatalogReplica"),
         (typeof(CatalogHello), "CatalogHello"),
         (typeof(CatalogSnapshot), "CatalogSnapshot"),
+        // a seed to a node that dialled it under another cluster name
+        (typeof(Troupe.Actors.Hosting.ClusterNameMismatch), "ClusterNameMismatch"),
     ];
 
     static readonly Dictionary<Type, string> ByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
@@ -136,4 +138,5 @@ public sealed class ActorRefJsonConverter(ExtendedActorSystem system) : JsonConv
 [JsonSerializable(typeof(CatalogReplica))]
 [JsonSerializable(typeof(CatalogHello))]
 [JsonSerializable(typeof(CatalogSnapshot))]
+[JsonSerializable(typeof(Troupe.Actors.Hosting.ClusterNameMismatch))]
 internal sealed partial class InternalJsonContext : JsonSerializerContext;

@@ -17,13 +17,13 @@ internal static class UpCommand
     static readonly Flag[] Flags =
     [
         Common.Help, Flag.Value("driver", "--driver"), Flag.Value("name", "--name"), Flag.Value("port", "--port"),
-        Flag.Value("api-port", "--api-port"), Flag.Many("config", "--config"),
+        Flag.Value("api-port", "--api-port"), Flag.Value("cluster-name", "--cluster-name"), Flag.Many("config", "--config"),
     ];
 
     public static int Run(ShellContext ctx, IReadOnlyList<string> argv)
     {
         var a = Args.Parse(argv, 0, Flags);
-        if (Common.HelpWanted(ctx, a, "up [--driver runc|process|fake] [--name N] [--api-port A]")) return 0;
+        if (Common.HelpWanted(ctx, a, "up [--driver runc|process|fake] [--name N] [--api-port A] [--cluster-name C]")) return 0;
         if (a.Positionals.Count > 0) throw ShellException.Usage($"unexpected argument \"{a.Positionals[0]}\" for \"troupe up\"");
         if (a.Get("driver") is { } d && d is not ("runc" or "process" or "fake"))
             throw ShellException.Usage($"unknown driver \"{d}\" (expected runc, process or fake)");
@@ -61,7 +61,7 @@ internal static class UpCommand
 
         var program = NodeProgram.Locate(ctx);
         var nodeArgs = new List<string> { "up" };
-        foreach (var key in (string[])["driver", "name", "port", "api-port"])
+        foreach (var key in (string[])["driver", "name", "port", "api-port", "cluster-name"])
             if (a.Get(key) is { } v) nodeArgs.AddRange(["--" + key, v]);
         foreach (var c in a.All("config")) nodeArgs.AddRange(["--config", Path.GetFullPath(c)]);
         var (file, args) = NodeProgram.Command(program, nodeArgs);

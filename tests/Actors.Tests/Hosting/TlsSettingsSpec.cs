@@ -72,7 +72,8 @@ public sealed class TlsSettingsSpec : IDisposable
         Assert.True(p.ExitCode == 0, err);
     }
 
-    static string FindRoot()
+    /// <summary>The repository's root (where Actors.sln is), for its cluster.hocon and config/.</summary>
+    internal static string FindRoot()
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "Actors.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no repository root");
