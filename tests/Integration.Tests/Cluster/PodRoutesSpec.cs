@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Troupe.Integration.Tests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace Troupe.Integration.Tests.Cluster;
+
+/// <summary>
+/// Pods of two machines reach each other through host routes (flannel's host-gw), with real processes: two
+/// <c>troupe node</c>s (runc), each inside its own network namespace (<see cref="NetnsMachines"/>: its own routing
+/// table, the two joined by one veth pair, strict reverse-path filtering), so only the routes the nodes make connect
+/// their pod bridges. Node <c>a</c> (control and worker, seeding itself, SQLite) and node <c>b</c> (worker only) each
+/// advertise their pod CIDR and host address; a busybox pod on <c>a</c> fetches from busybox httpd in a pod on <c>b</c>
+/// by its pod IP and through a Service that <c>a</c> balances; a route deleted by hand comes back; when <c>b</c> leaves,
+/// <c>a</c> removes its route to <c>b</c> and <c>b</c> removed its own.
+/// </summary>
+public sealed class PodRoutesSpec(ITestOutputHelper output)
+{
+    static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
+
+    [SkippableFact]
+    public void Pods_on_two_machines_must_reach_each_other_through_host_routes()
+    {
+        Requirements.Runc();
+        Requirements.Tool("ip", "iproute2");
+        var clock = Stopwatch.StartNew();
+        using var machines = new NetnsMachines(output);
+        using var a = new TroupeCli("rt-a", output);
+        using var b = new TroupeCli("rt-b", output);
+        var (ipA, ipB) = (machines.Addresses[0], machines.Addresses[1]);
+        // a short resync, so a route deleted behind the node's back comes back within the test
+        var hocon = a.WriteManifest("troupe.runtime.node.route-resync-interval = 2s\n", "routes.hocon");
+        string[] common = ["--driver", "runc", "--config", hocon, "--seed", $"{ipA}:4061"];
+        a.StartedNode = b.StartedNode = true; // Dispose: troupe down, then nothing of either may be left
+        machines.Start(0, a.Home, Path.Combine(a.Home, "out.log"), new() { ["CLUSTER_IP"] = ipA },
+            ["node", "--name", "a", "--port", "4061", .. common]);
+        machines.Start(1, b.Home, Path.Combine(b.Home, "out.log"), new() { ["CLUSTER_IP"] = ipB },
+            ["node", "--name", "b", "--port", "4061", "--roles", "worker", .. common]);
+        string Diagnostics() => a.Diagnostics() + "\n" + b.Diagnostics() +
+            $"\n--- routes in a\n{machines.Exec(0, "ip", "route").Stdout}\n--- routes in b\n{machines.Exec(1, "ip", "route").Stdout}";
+
+        // both nodes Ready, each advertising its pod CIDR and the address the other reaches it at
+        var nodes = Eventually.Until("nodes a and b Ready with their pod CIDRs", Long, () =>
+            {
+                var r = a.Run("get", "nodes", "-o", "json");
+                return r.ExitCode != 0 ? [] : r.Json.GetProperty("items").EnumerateArray().ToList();
+            },
+            items => items.Count == 2 && items.All(n => n.GetProperty("status").GetProperty("phase").GetString() == "Up"
+                && n.GetProperty("spec").TryGetProperty("podCIDR", out _)),
+            items => string.Join("\n", items.Select(i => i.GetRawText())), Diagnostics)
+            .ToDictionary(n => n.GetProperty("metadata").GetProperty("name").GetString()!);
+        string Cidr(string n) => nodes[n].GetProperty("spec").GetProperty("podCIDR").GetString()!;
+        string Internal(string n) => nodes[n].GetProperty("status").GetProperty("addresses").EnumerateArray()
+            .Single(x => x.GetProperty("type").GetString() == "InternalIP").GetProperty("address").GetString()!;
+        Assert.NotEqual(Cidr("a"), Cidr("b"));
+        Assert.Equal(ipA, Internal("a"));
+        Assert.Equal(ipB, Internal("b"));
+        var wide = a.Expect(0, "get", "nodes", "-o", "wide").Stdout;
+        Assert.Contains("POD-CIDR", wide);
+        Assert.Contains(Cidr("b"), wide.Split('\n').Single(l => l.StartsWith("b ")));
+
+        // each machine routes the other's pod CIDR via the other's uplink address, as Troupe's (proto 158)
+        Eventually.Until("a's route to b's pods", Long, () => machines.TroupeRoutes(0), t => t.Contains($"{Cidr("b")} via {ipB} "), t => t, Diagnostics);
+        Eventually.Until("b's route to a's pods", Long, () => machines.TroupeRoutes(1), t => t.Contains($"{Cidr("a")} via {ipA} "), t => t, Diagnostics);
+        Assert.Equal("1", machines.Exec(0, "cat", "/proc/sys/net/ipv4/ip_forward").Stdout.Trim());
+        Assert.Equal("1", machines.Exec(1, "cat", "/proc/sys/net/ipv4/ip_forward").Stdout.Trim());
+
+        // a web pod on b, a client pod on a (bare pods bound by spec.nodeName), a Service over the web pod
+        a.Apply($"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {"{"}name: web-b, labels: {"{"}app: web-b{"}"}{"}"}
+            spec:
+              nodeName: b
+              terminationGracePeriodSeconds: 1
+              containers:
+                - name: main
+                  image: busybox:latest
+                  command: ["sh", "-c", "mkdir -p /www; echo hello-from-b > /www/index.html; exec httpd -f -p 8080 -h /www"]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {"{"}name: client-a, labels: {"{"}app: client-a{"}"}{"}"}
+            spec:
+              nodeName: a
+              terminationGracePeriodSeconds: 1
+              containers:
+                - name: main
+                  image: busybox:latest
+                  command: ["sleep", "3600"]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {"{"}name: web{"}"}
+            spec:
+              selector: {"{"}app: web-b{"}"}
+              ports: [{"{"}port: 80, targetPort: 8080{"}"}]
+            """);
+        var web = a.WaitForRunning("web-b", 1, Long).Single();
+        var client = a.WaitForRunning("client-a", 1, Long).Single();
+        Assert.Equal("b", web.NodeName);
+        Assert.Equal("a", client.NodeName);
+        var webIp = JsonDocument.Parse(web.Json).RootElement.GetProperty("status").GetProperty("podIP").GetString()!;
+        Assert.StartsWith(Cidr("b")[..Cidr("b").LastIndexOf('.')], webIp);
+
+        CliResult Fetch(string url) => a.Run(TimeSpan.FromSeconds(20), "exec", "client-a", "--", "timeout", "5", "wget", "-q", "-O-", url); // busybox 1.35 wget -T segfaults
+
+        // pod to pod across the machines, by pod IP
+        Assert.Contains("hello-from-b", Eventually.Until($"client-a to reach web-b at {webIp}", Long,
+            () => Fetch($"http://{webIp}:8080/"), r => r.ExitCode == 0 && r.Stdout.Contains("hello-from-b"), r => r.ToString(), Diagnostics).Stdout);
+
+        // the Service: node a's balancer (its ClusterIP on a's bridge) sends the connection to the pod on b
+        var clusterIp = a.Expect(0, "get", "svc", "web", "-o", "json").Json.GetProperty("spec").GetProperty("clusterIP").GetString()!;
+        Assert.Contains("hello-from-b", Eventually.Until($"client-a to reach Service web at {clusterIp}", Long,
+            () => Fetch($"http://{clusterIp}/"), r => r.ExitCode == 0 && r.Stdout.Contains("hello-from-b"), r => r.ToString(), Diagnostics).Stdout);
+
+        // the route is what connects them: deleted by hand, b's pod is unreachable; the resync puts it back
+        Assert.Equal(0, machines.Exec(0, "ip", "route", "del", Cidr("b"), "proto", "158").ExitCode);
+        var cut = Fetch($"http://{webIp}:8080/");
+        Assert.NotEqual(0, cut.ExitCode);
+        Eventually.Until("a's route to b's pods back", Long, () => machines.TroupeRoutes(0), t => t.Contains($"{Cidr("b")} via {ipB} "), t => t, Diagnostics);
+        Assert.Contains("hello-from-b", Fetch($"http://{webIp}:8080/").Stdout);
+
+        // b leaves: it removes its own routes as it stops, and a removes its route to b
+        var bPid = b.NodePid;
+        b.Dispose();
+        Assert.True(bPid is null || !HostProcesses.IsAlive(bPid.Value), $"node b ({bPid}) still runs after down");
+        Assert.Equal("", machines.TroupeRoutes(1).Trim());
+        Eventually.Until("a's route to b's pods removed", TimeSpan.FromSeconds(30), () => machines.TroupeRoutes(0),
+            t => !t.Contains(Cidr("b")), t => t, Diagnostics);
+        Assert.Contains("removed route", File.ReadAllText(Path.Combine(a.Home, "out.log")));
+        output.WriteLine($"PodRoutesSpec: pods reached across machines and routes removed in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+}
