@@ -11,10 +11,12 @@ namespace Troupe.Integration.Tests.Cluster;
 /// Pods of two machines reach each other through host routes (flannel's host-gw), with real processes: two
 /// <c>troupe node</c>s (runc), each inside its own network namespace (<see cref="NetnsMachines"/>: its own routing
 /// table, the two joined by one veth pair, strict reverse-path filtering), so only the routes the nodes make connect
-/// their pod bridges. Node <c>a</c> (control and worker, seeding itself, SQLite) and node <c>b</c> (worker only) each
-/// advertise their pod CIDR and host address; a busybox pod on <c>a</c> fetches from busybox httpd in a pod on <c>b</c>
-/// by its pod IP and through a Service that <c>a</c> balances; a route deleted by hand comes back; when <c>b</c> leaves,
-/// <c>a</c> removes its route to <c>b</c> and <c>b</c> removed its own.
+/// their pod bridges. Node <c>a</c> (control and worker, seeding itself, SQLite) and worker <c>a2</c> share the first
+/// machine, worker <c>b</c> has the second; each advertises its pod CIDR and host address. <c>a</c> and <c>a2</c> route
+/// to <c>b</c> each at its own metric and not to each other; a busybox pod on <c>a</c> fetches from busybox httpd in a
+/// pod on <c>b</c> by its pod IP and through a Service that <c>a</c> balances; routes deleted by hand cut it and come
+/// back; <c>a2</c> leaving removes only its own route beside <c>a</c>'s; <c>b</c> leaving removes the routes to it and
+/// its own.
 /// </summary>
 public sealed class PodRoutesSpec(ITestOutputHelper output)
 {
@@ -28,42 +30,52 @@ public sealed class PodRoutesSpec(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         using var machines = new NetnsMachines(output);
         using var a = new TroupeCli("rt-a", output);
+        using var a2 = new TroupeCli("rt-a2", output);
         using var b = new TroupeCli("rt-b", output);
         var (ipA, ipB) = (machines.Addresses[0], machines.Addresses[1]);
         // a short resync, so a route deleted behind the node's back comes back within the test
         var hocon = a.WriteManifest("troupe.runtime.node.route-resync-interval = 2s\n", "routes.hocon");
         string[] common = ["--driver", "runc", "--config", hocon, "--seed", $"{ipA}:4061"];
-        a.StartedNode = b.StartedNode = true; // Dispose: troupe down, then nothing of either may be left
+        a.StartedNode = a2.StartedNode = b.StartedNode = true; // Dispose: troupe down, then nothing of any may be left
         machines.Start(0, a.Home, Path.Combine(a.Home, "out.log"), new() { ["CLUSTER_IP"] = ipA },
             ["node", "--name", "a", "--port", "4061", .. common]);
+        machines.Start(0, a2.Home, Path.Combine(a2.Home, "out.log"), new() { ["CLUSTER_IP"] = ipA },
+            ["node", "--name", "a2", "--port", "4062", "--roles", "worker", .. common]);
         machines.Start(1, b.Home, Path.Combine(b.Home, "out.log"), new() { ["CLUSTER_IP"] = ipB },
             ["node", "--name", "b", "--port", "4061", "--roles", "worker", .. common]);
-        string Diagnostics() => a.Diagnostics() + "\n" + b.Diagnostics() +
+        string Diagnostics() => a.Diagnostics() + "\n" + a2.Diagnostics() + "\n" + b.Diagnostics() +
             $"\n--- routes in a\n{machines.Exec(0, "ip", "route").Stdout}\n--- routes in b\n{machines.Exec(1, "ip", "route").Stdout}";
 
         // both nodes Ready, each advertising its pod CIDR and the address the other reaches it at
-        var nodes = Eventually.Until("nodes a and b Ready with their pod CIDRs", Long, () =>
+        var nodes = Eventually.Until("nodes a, a2 and b Ready with their pod CIDRs", Long, () =>
             {
                 var r = a.Run("get", "nodes", "-o", "json");
                 return r.ExitCode != 0 ? [] : r.Json.GetProperty("items").EnumerateArray().ToList();
             },
-            items => items.Count == 2 && items.All(n => n.GetProperty("status").GetProperty("phase").GetString() == "Up"
+            items => items.Count == 3 && items.All(n => n.GetProperty("status").GetProperty("phase").GetString() == "Up"
                 && n.GetProperty("spec").TryGetProperty("podCIDR", out _)),
             items => string.Join("\n", items.Select(i => i.GetRawText())), Diagnostics)
             .ToDictionary(n => n.GetProperty("metadata").GetProperty("name").GetString()!);
         string Cidr(string n) => nodes[n].GetProperty("spec").GetProperty("podCIDR").GetString()!;
         string Internal(string n) => nodes[n].GetProperty("status").GetProperty("addresses").EnumerateArray()
             .Single(x => x.GetProperty("type").GetString() == "InternalIP").GetProperty("address").GetString()!;
-        Assert.NotEqual(Cidr("a"), Cidr("b"));
+        Assert.Equal(3, new[] { Cidr("a"), Cidr("a2"), Cidr("b") }.Distinct().Count());
         Assert.Equal(ipA, Internal("a"));
+        Assert.Equal(ipA, Internal("a2"));
         Assert.Equal(ipB, Internal("b"));
         var wide = a.Expect(0, "get", "nodes", "-o", "wide").Stdout;
         Assert.Contains("POD-CIDR", wide);
         Assert.Contains(Cidr("b"), wide.Split('\n').Single(l => l.StartsWith("b ")));
 
-        // each machine routes the other's pod CIDR via the other's uplink address, as Troupe's (proto 158)
-        Eventually.Until("a's route to b's pods", Long, () => machines.TroupeRoutes(0), t => t.Contains($"{Cidr("b")} via {ipB} "), t => t, Diagnostics);
-        Eventually.Until("b's route to a's pods", Long, () => machines.TroupeRoutes(1), t => t.Contains($"{Cidr("a")} via {ipA} "), t => t, Diagnostics);
+        // each machine routes the other's pod CIDRs via the other's uplink address, as Troupe's (proto 158); a and a2
+        // share the first machine's table: each keeps its own route to b (two metrics), neither routes to the other
+        static int Count(string table, string route) => table.Split('\n').Count(l => l.StartsWith(route + " "));
+        var toB = $"{Cidr("b")} via {ipB}";
+        var routesA = Eventually.Until("a's and a2's routes to b's pods", Long, () => machines.TroupeRoutes(0), t => Count(t, toB) == 2, t => t, Diagnostics);
+        Assert.DoesNotContain(Cidr("a"), routesA);
+        Assert.DoesNotContain(Cidr("a2"), routesA);
+        Eventually.Until("b's routes to a's and a2's pods", Long, () => machines.TroupeRoutes(1),
+            t => Count(t, $"{Cidr("a")} via {ipA}") == 1 && Count(t, $"{Cidr("a2")} via {ipA}") == 1, t => t, Diagnostics);
         Assert.Equal("1", machines.Exec(0, "cat", "/proc/sys/net/ipv4/ip_forward").Stdout.Trim());
         Assert.Equal("1", machines.Exec(1, "cat", "/proc/sys/net/ipv4/ip_forward").Stdout.Trim());
 
@@ -116,11 +128,19 @@ public sealed class PodRoutesSpec(ITestOutputHelper output)
         Assert.Contains("hello-from-b", Eventually.Until($"client-a to reach Service web at {clusterIp}", Long,
             () => Fetch($"http://{clusterIp}/"), r => r.ExitCode == 0 && r.Stdout.Contains("hello-from-b"), r => r.ToString(), Diagnostics).Stdout);
 
-        // the route is what connects them: deleted by hand, b's pod is unreachable; the resync puts it back
-        Assert.Equal(0, machines.Exec(0, "ip", "route", "del", Cidr("b"), "proto", "158").ExitCode);
-        var cut = Fetch($"http://{webIp}:8080/");
+        // the routes are what connect them: deleted by hand, b's pod is unreachable from the first machine (asked in
+        // the same breath, before a resync can put them back); the resync puts them back
+        var cut = machines.Exec(0, "sh", "-c", $"ip route flush proto 158 && busybox wget -q -O- http://{webIp}:8080/");
         Assert.NotEqual(0, cut.ExitCode);
-        Eventually.Until("a's route to b's pods back", Long, () => machines.TroupeRoutes(0), t => t.Contains($"{Cidr("b")} via {ipB} "), t => t, Diagnostics);
+        Assert.Contains("Network is unreachable", cut.Stderr);
+        Eventually.Until("a's and a2's routes to b's pods back", Long, () => machines.TroupeRoutes(0), t => Count(t, toB) == 2, t => t, Diagnostics);
+        Assert.Contains("hello-from-b", Fetch($"http://{webIp}:8080/").Stdout);
+
+        // a2 leaves: its route to b goes, a's stays (same prefix, another metric); b drops its route to a2's pods
+        a2.Dispose();
+        Assert.Equal(1, Count(machines.TroupeRoutes(0), toB));
+        Eventually.Until("b's route to a2's pods removed", TimeSpan.FromSeconds(30), () => machines.TroupeRoutes(1),
+            t => !t.Contains(Cidr("a2")) && t.Contains(Cidr("a")), t => t, Diagnostics);
         Assert.Contains("hello-from-b", Fetch($"http://{webIp}:8080/").Stdout);
 
         // b leaves: it removes its own routes as it stops, and a removes its route to b
