@@ -168,6 +168,13 @@ public sealed class PodRoutesActor : ReceiveActor, IWithTimers, IWithStash
             now.Add(c.Message);
             if (_reported.Add(c.Message)) _log.Error("pod CIDR conflict: {0}", c.Message);
         }
+        // same host, a member without pods and conflicts (logged above) are no news; anything else is a misconfiguration
+        foreach (var (node, why) in plan.Unrouted.Where(u => u.Value is not ("same host" or "advertises no pod CIDR" or "its pod CIDR conflicts")))
+        {
+            var line = $"no route to node {node}'s pods: it {why}";
+            now.Add(line);
+            if (_reported.Add(line)) _log.Warning(line);
+        }
         foreach (var (r, error) in p.Failed)
         {
             var line = $"no route to node {r.Node}'s pods ({r.Route}): {error}";

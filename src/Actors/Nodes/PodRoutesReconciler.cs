@@ -81,9 +81,10 @@ public static class PodRoutesReconciler
         foreach (var (name, cidr, host) in parsed)
         {
             if (conflicted.Contains(name)) unrouted[name] = "its pod CIDR conflicts";
-            else if (host is null) unrouted[name] = "advertises no host address";
+            else if (host is null) unrouted[name] = "advertises no host address (or a name that does not resolve)";
+            else if (host.Equals(IPAddress.Any) || host.Equals(IPAddress.Broadcast)) unrouted[name] = $"advertises host address {host}, which reaches no one";
             else if (IPAddress.IsLoopback(host) || local.Contains(host)) unrouted[name] = "same host";
-            else if (cidr.Contains(host) || selfCidr.Contains(host)) unrouted[name] = $"its host address {host} lies in a pod CIDR";
+            else if (cidr.Contains(host) || selfCidr.Contains(host)) unrouted[name] = $"advertises host address {host}, inside a pod CIDR";
             else wanted.Add(new NodeRoute(name, new PodRoute(cidr, host)));
         }
 

@@ -52,9 +52,11 @@ public sealed class PodRoutesReconcilerSpec
             new RoutePeer("fake-driver", null, Ip("10.251.0.5")),
             new RoutePeer("old-version", "10.150.7.0/24", null),
             new RoutePeer("garbled", "10.150.8.7/24", Ip("10.251.0.6")),
+            new RoutePeer("bound-to-any", "10.150.9.0/24", Ip("0.0.0.0")),   // akka hostname 0.0.0.0, no public-hostname
         ]);
         Assert.Empty(plan.Wanted);
-        Assert.Equal(["fake-driver", "garbled", "old-version"], plan.Unrouted.Keys);
+        Assert.Equal(["bound-to-any", "fake-driver", "garbled", "old-version"], plan.Unrouted.Keys);
+        Assert.Contains("reaches no one", plan.Unrouted["bound-to-any"]);
         Assert.Contains("host bits", plan.Unrouted["garbled"]);
     }
 
@@ -108,6 +110,6 @@ public sealed class PodRoutesReconcilerSpec
     {
         var plan = Plan([new RoutePeer("b", "10.150.7.0/24", Ip("10.150.7.1"))]);
         Assert.Empty(plan.Wanted);
-        Assert.Contains("lies in a pod CIDR", plan.Unrouted["b"]);
+        Assert.Contains("inside a pod CIDR", plan.Unrouted["b"]);
     }
 }
