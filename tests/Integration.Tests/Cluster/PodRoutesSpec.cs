@@ -35,14 +35,10 @@ public sealed class PodRoutesSpec(ITestOutputHelper output)
         var (ipA, ipB) = (machines.Addresses[0], machines.Addresses[1]);
         // a short resync, so a route deleted behind the node's back comes back within the test
         var hocon = a.WriteManifest("troupe.runtime.node.route-resync-interval = 2s\n", "routes.hocon");
-        string[] common = ["--driver", "runc", "--config", hocon, "--seed", $"{ipA}:4061"];
-        a.StartedNode = a2.StartedNode = b.StartedNode = true; // Dispose: troupe down, then nothing of any may be left
-        machines.Start(0, a.Home, Path.Combine(a.Home, "out.log"), new() { ["CLUSTER_IP"] = ipA },
-            ["node", "--name", "a", "--port", "4061", .. common]);
-        machines.Start(0, a2.Home, Path.Combine(a2.Home, "out.log"), new() { ["CLUSTER_IP"] = ipA },
-            ["node", "--name", "a2", "--port", "4062", "--roles", "worker", .. common]);
-        machines.Start(1, b.Home, Path.Combine(b.Home, "out.log"), new() { ["CLUSTER_IP"] = ipB },
-            ["node", "--name", "b", "--port", "4061", "--roles", "worker", .. common]);
+        string[] common = ["--driver", "runc", "--config", hocon];
+        machines.StartNode(0, a, "a", 4061, $"{ipA}:4061", common);
+        machines.StartNode(0, a2, "a2", 4062, $"{ipA}:4061", ["--roles", "worker", .. common]);
+        machines.StartNode(1, b, "b", 4061, $"{ipA}:4061", ["--roles", "worker", .. common]);
         string Diagnostics() => a.Diagnostics() + "\n" + a2.Diagnostics() + "\n" + b.Diagnostics() +
             $"\n--- routes in a\n{machines.Exec(0, "ip", "route").Stdout}\n--- routes in b\n{machines.Exec(1, "ip", "route").Stdout}";
 
@@ -152,5 +148,43 @@ public sealed class PodRoutesSpec(ITestOutputHelper output)
             t => !t.Contains(Cidr("b")), t => t, Diagnostics);
         Assert.Contains("removed route", File.ReadAllText(Path.Combine(a.Home, "out.log")));
         output.WriteLine($"PodRoutesSpec: pods reached across machines and routes removed in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [SkippableFact]
+    public void Nodes_advertising_the_same_pod_cidr_must_be_reported_and_not_routed()
+    {
+        Requirements.Runc();
+        Requirements.Tool("ip", "iproute2");
+        using var machines = new NetnsMachines(output);
+        using var a = new TroupeCli("rtc-a", output);
+        using var b = new TroupeCli("rtc-b", output);
+        var ipA = machines.Addresses[0];
+        machines.StartNode(0, a, "a", 4061, $"{ipA}:4061", "--driver", "runc");
+        string Diagnostics() => a.Diagnostics() + "\n" + b.Diagnostics();
+        var cidrA = Eventually.Until("node a's pod CIDR", Long, () => PodCidrOf(a, "a"), c => c is not null, c => c ?? "(none)", Diagnostics)!;
+
+        // b's home already has a's CIDR (a copied home, say): b keeps it, as a home keeps its CIDR
+        Directory.CreateDirectory(Path.Combine(b.Home, "network"));
+        File.WriteAllText(Path.Combine(b.Home, "network", "ipam.json"), "{\"version\":1,\"cidr\":\"" + cidrA + "\",\"allocations\":{}}");
+        machines.StartNode(1, b, "b", 4061, $"{ipA}:4061", "--roles", "worker", "--driver", "runc");
+        Eventually.Until("node b advertising a's CIDR", Long, () => PodCidrOf(a, "b"), c => c == cidrA, c => c ?? "(none)", Diagnostics);
+
+        // each says so, naming both, and routes to neither
+        var fromA = $"node b advertises pod CIDR {cidrA}, which overlaps this node a's pod CIDR {cidrA}: no route to b";
+        var fromB = $"node a advertises pod CIDR {cidrA}, which overlaps this node b's pod CIDR {cidrA}: no route to a";
+        Eventually.Until("the conflict in a's log", Long, () => File.ReadAllText(Path.Combine(a.Home, "out.log")), l => l.Contains(fromA), _ => "", Diagnostics);
+        Eventually.Until("the conflict in b's log", Long, () => File.ReadAllText(Path.Combine(b.Home, "out.log")), l => l.Contains(fromB), _ => "", Diagnostics);
+        Assert.Contains("[ERROR]", File.ReadAllLines(Path.Combine(a.Home, "out.log")).First(l => l.Contains(fromA)));
+        Assert.Equal("", machines.TroupeRoutes(0).Trim());
+        Assert.Equal("", machines.TroupeRoutes(1).Trim());
+    }
+
+    /// <summary>The node's <c>spec.podCIDR</c> as <c>get nodes -o json</c> shows it, or null while it is not listed with one.</summary>
+    static string? PodCidrOf(TroupeCli cli, string node)
+    {
+        var r = cli.Run("get", "nodes", "-o", "json");
+        if (r.ExitCode != 0) return null;
+        var n = r.Json.GetProperty("items").EnumerateArray().FirstOrDefault(i => i.GetProperty("metadata").GetProperty("name").GetString() == node);
+        return n.ValueKind == JsonValueKind.Object && n.GetProperty("spec").TryGetProperty("podCIDR", out var c) ? c.GetString() : null;
     }
 }

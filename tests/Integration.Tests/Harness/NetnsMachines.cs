@@ -85,6 +85,18 @@ public sealed class NetnsMachines : IDisposable
         return p;
     }
 
+    /// <summary>
+    /// <c>troupe node --name NAME --port PORT --seed SEED EXTRA...</c> in machine <paramref name="i"/> for
+    /// <paramref name="cli"/>'s home, its cluster address that machine's (<c>CLUSTER_IP</c>), its output in
+    /// <c>HOME/out.log</c>; the CLI's Dispose then stops it with <c>troupe down</c> and checks nothing is left.
+    /// </summary>
+    public Process StartNode(int i, TroupeCli cli, string name, int port, string seed, params string[] extra)
+    {
+        cli.StartedNode = true;
+        return Start(i, cli.Home, Path.Combine(cli.Home, "out.log"), new() { ["CLUSTER_IP"] = Addresses[i] },
+            ["node", "--name", name, "--port", port.ToString(), "--seed", seed, .. extra]);
+    }
+
     public void Dispose()
     {
         var left = new List<string>();
