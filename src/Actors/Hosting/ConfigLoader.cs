@@ -52,8 +52,8 @@ public static class ConfigLoader
 
         foreach (var f in o.ConfigFiles.Reverse())
         {
-            if (!File.Exists(f)) throw new ArgumentException($"--config {f}: no such file");
-            layers.Add(ConfigurationFactory.ParseString(File.ReadAllText(f)));
+            if (!File.Exists(f)) throw new StartupException($"--config {f}: no such file");
+            layers.Add(ParseFile(f));
         }
 
         // where the state lives is the environment's to say (TROUPE_HOME, TROUPE_DB): above cluster.hocon,
@@ -76,6 +76,28 @@ public static class ConfigLoader
         var config = layers[0];
         foreach (var l in layers.Skip(1)) config = config.WithFallback(l);
         return WithSslSeeds(config);
+    }
+
+    /// <summary>
+    /// A <c>--config</c> file's HOCON, or one line saying why not. Akka's parser takes most malformed text without a
+    /// word, fails on some (an unresolved substitution) and spins for ever on a few (unbalanced brackets such as
+    /// <c>a { b = [x }</c>): it gets 5 s on a thread of its own, and the node stops with the error either way.
+    /// </summary>
+    static Config ParseFile(string f)
+    {
+        var text = File.ReadAllText(f);
+        var parse = Task.Factory.StartNew(() => ConfigurationFactory.ParseString(text), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            if (!parse.Wait(TimeSpan.FromSeconds(5)))
+                throw new StartupException($"--config {f}: not valid HOCON: the parser did not finish within 5 s (unbalanced brackets?)");
+            return parse.Result;
+        }
+        catch (AggregateException e) when (e.InnerException is { } inner and not OutOfMemoryException)
+        {
+            throw new StartupException($"--config {f}: not valid HOCON: {inner.Message.Split('\n')[0].Trim()}");
+        }
     }
 
     /// <summary>

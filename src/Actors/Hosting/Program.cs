@@ -161,13 +161,16 @@ public static class Program
             };
             if (driverName == "runc" && Environment.IsPrivilegedProcess)
             {
-                // Several nodes may share a host (and a host name): the bridge and pod CIDR are this home's own.
+                // Several nodes may share a host (and a host name): the bridge is this home's own; the pod CIDR is
+                // derived from the home and the node name (machines that all use ~/.troupe differ by name), and a home
+                // keeps the CIDR it has (network/ipam.json), so an upgraded node's running pods keep their addresses.
                 var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(home))));
-                var h = Convert.ToUInt32(id[..6], 16);
-                var cidr = Troupe.Runtime.Networking.Cidr.Parse($"10.{128 + h % 64}.{(h >> 6) % 256}.0/24");
+                var cidr = Troupe.Runtime.Networking.PodCidr.Choose(Troupe.Runtime.Networking.PodCidr.Stored(home), home, nodeName);
+                var network = new Troupe.Runtime.Networking.PodNetwork(home, $"{nodeName}-{id[..8]}", cidr);
+                await network.Ipam.RememberAsync();
                 nodeSettings = nodeSettings with
                 {
-                    Network = new Troupe.Runtime.Networking.PodNetwork(home, $"{nodeName}-{id[..8]}", cidr),
+                    Network = network,
                     Ports = new Troupe.Runtime.Networking.PortPublisher(),
                 };
             }
@@ -208,6 +211,26 @@ public static class Program
                 return podNetwork.Bridge.Name;
             });
             system.ActorOf(Troupe.Actors.Services.ServiceProxy.Props(catalog, balancer, nodeName, settings.ServiceSyncInterval, serviceNames), ActorNames.ServiceProxy);
+            // routes to the pods of workers on other machines (host-gw), removed again when this node stops
+            if (podNetwork is not null)
+            {
+                var routes = system.ActorOf(PodRoutesActor.Props(directory, new Troupe.Runtime.Networking.RouteTable(podNetwork.NodeName),
+                    nodeName, podNetwork.Ipam.Cidr, nodeSettings.RouteSyncInterval, nodeSettings.RouteResyncInterval), PodRoutesActor.Name);
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "pod-routes", async () =>
+                {
+                    try
+                    {
+                        var cleared = await routes.Ask<PodRoutesActor.RoutesCleared>(PodRoutesActor.ClearRoutes.Instance, TimeSpan.FromSeconds(10));
+                        if (cleared.Error is not null) Console.Error.WriteLine($"warning: routes to other nodes' pods left in place: {cleared.Error}");
+                        else if (cleared.Removed.Length > 0) log.Info("removed {0} route(s) to other nodes' pods: {1}", cleared.Removed.Length, string.Join(", ", cleared.Removed));
+                    }
+                    catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+                    {
+                        Console.Error.WriteLine($"warning: routes to other nodes' pods may be left in place: {e.Message}");
+                    }
+                    return Akka.Done.Instance;
+                });
+            }
         }
         images ??= new ImageStore(Path.Combine(home, "images"));
         // RUN steps run in runc containers: a node without runc (or not root) still builds Dockerfiles without RUN

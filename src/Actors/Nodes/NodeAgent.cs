@@ -357,6 +357,11 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
         _shutdownWaiters.Clear();
     }
 
+    /// <summary>Where other nodes reach this one (and its pods, through a route to its pod CIDR): the host of its cluster address.</summary>
+    private ImmutableArray<NodeAddress> AdvertisedAddresses => _settings.HostIP is { Length: > 0 } host
+        ? [new NodeAddress(System.Net.IPAddress.TryParse(host, out _) ? "InternalIP" : "Hostname", host)]
+        : ImmutableArray<NodeAddress>.Empty;
+
     private Node Describe()
     {
         long cpu = 0, memory = 0;
@@ -373,12 +378,13 @@ public sealed class NodeAgent : ReceiveActor, IWithStash, IWithTimers
         return new Node
         {
             Metadata = new ObjectMeta { Name = _settings.NodeName, Namespace = "", Labels = _settings.Labels, CreationTimestamp = _started },
-            Spec = new NodeSpec { Taints = _settings.Taints },
+            Spec = new NodeSpec { Taints = _settings.Taints, PodCIDR = _settings.Network?.Ipam.Cidr.ToString() },
             Status = new NodeStatus
             {
                 Roles = _settings.Roles,
                 Phase = "Up",
                 Address = _settings.Address,
+                Addresses = AdvertisedAddresses,
                 Api = _settings.ApiAddress,
                 Driver = _settings.DriverName,
                 Capacity = capacity.ToImmutable(),

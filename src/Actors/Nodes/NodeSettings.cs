@@ -41,6 +41,12 @@ public sealed record NodeSettings(
     /// <summary>How often the agent announces itself (<see cref="NodeHeartbeat"/>): <c>troupe.runtime.node.heartbeat-interval</c>.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the routes to other nodes' pods look at the node list: <c>troupe.runtime.node.route-sync-interval</c>.</summary>
+    public TimeSpan RouteSyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often those routes are checked against the kernel even when no node changed: <c>troupe.runtime.node.route-resync-interval</c>.</summary>
+    public TimeSpan RouteResyncInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The node's command API as other nodes reach it (<c>host:port</c>), or null without <c>--api-port</c>.</summary>
     public string? ApiAddress { get; init; }
 
@@ -60,6 +66,8 @@ public sealed record NodeSettings(
         {
             HeartbeatInterval = c.GetTimeSpan("troupe.runtime.node.heartbeat-interval", TimeSpan.FromSeconds(1)),
             MaxPods = c.GetInt("troupe.runtime.node.max-pods", 110),
+            RouteSyncInterval = c.GetTimeSpan("troupe.runtime.node.route-sync-interval", TimeSpan.FromSeconds(1)),
+            RouteResyncInterval = c.GetTimeSpan("troupe.runtime.node.route-resync-interval", TimeSpan.FromSeconds(30)),
         };
     }
 

@@ -55,6 +55,12 @@ public sealed record Node : KubeObject
 public sealed record NodeSpec
 {
     public ImmutableArray<Taint> Taints { get; set; } = ImmutableArray<Taint>.Empty;
+    /// <summary>
+    /// Optional. The node's pod network (<c>10.161.7.0/24</c>), as Kubernetes' <c>spec.podCIDR</c>: every pod of the node
+    /// gets an address in it; other nodes route it to the node's <c>InternalIP</c>. Null for a node without a pod
+    /// network (the process or fake driver, not root) and for nodes of versions that did not advertise it.
+    /// </summary>
+    [JsonPropertyName("podCIDR")] public string? PodCIDR { get; set; }
 }
 
 public sealed record NodeStatus
@@ -63,12 +69,26 @@ public sealed record NodeStatus
     /// <summary>Up, Joining, Leaving, Exiting, Down, Unreachable.</summary>
     public string Phase { get; set; } = "Up";
     public string Address { get; set; } = "";
+    /// <summary>
+    /// The addresses other nodes reach this node at, as Kubernetes' <c>status.addresses</c>: <c>InternalIP</c> (the host
+    /// of its cluster address, an IP) or <c>Hostname</c> (that host when it is a name). Empty from older nodes.
+    /// </summary>
+    public ImmutableArray<NodeAddress> Addresses { get; set; } = ImmutableArray<NodeAddress>.Empty;
     /// <summary>The node's command API (<c>host:port</c>, <c>troupe node --api-port</c>), or null when it has none.</summary>
     public string? Api { get; set; }
     public string Driver { get; set; } = "";
     public ImmutableSortedDictionary<string, string> Capacity { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
     public ImmutableSortedDictionary<string, string> Allocated { get; set; } = ImmutableSortedDictionary<string, string>.Empty;
     public int Pods { get; init; }
+}
+
+/// <summary>One of <see cref="NodeStatus.Addresses"/>: <c>Type</c> is <c>InternalIP</c> or <c>Hostname</c>.</summary>
+public sealed record NodeAddress(string Type, string Address)
+{
+    /// <summary>The first <c>InternalIP</c> of <paramref name="addresses"/>, else the first <c>Hostname</c>, else null.</summary>
+    public static string? Preferred(ImmutableArray<NodeAddress> addresses) =>
+        addresses.IsDefaultOrEmpty ? null
+        : addresses.FirstOrDefault(a => a.Type == "InternalIP")?.Address ?? addresses.FirstOrDefault(a => a.Type == "Hostname")?.Address;
 }
 
 /// <summary>Kind names, their plural/singular/short spellings, and the kinds Troupe knows but does not run yet.</summary>

@@ -40,6 +40,12 @@ public sealed class Ipam
     public Task<IReadOnlyList<string>> ReconcileAsync(IEnumerable<string> liveUids, CancellationToken ct = default) =>
         UpdateAsync(s => s.Reconcile(liveUids), ct);
 
+    /// <summary>
+    /// Writes the store when there is none yet (or it names another CIDR and holds no allocation), so the home keeps
+    /// this CIDR from now on (<see cref="PodCidr.Stored"/>).
+    /// </summary>
+    public Task RememberAsync(CancellationToken ct = default) => UpdateAsync(_ => 0, ct);
+
     /// <summary>Every allocation: pod UID → address.</summary>
     public Task<IReadOnlyDictionary<string, IPAddress>> ListAsync(CancellationToken ct = default) =>
         UpdateAsync(s => s.Allocations, ct, write: false);

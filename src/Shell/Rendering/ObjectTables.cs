@@ -60,7 +60,7 @@ public static class ObjectTables
                     });
             case "Node":
                 // kubectl's columns, then what the node has given out of what it has (requests; kubectl describe's "Allocated resources")
-                return (wide ? ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "CPU", "MEMORY", "PODS", "INTERNAL-IP", "DRIVER", "TAINTS"]
+                return (wide ? ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "CPU", "MEMORY", "PODS", "INTERNAL-IP", "POD-CIDR", "DRIVER", "TAINTS"]
                         : ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "CPU", "MEMORY", "PODS"],
                     o =>
                     {
@@ -74,7 +74,7 @@ public static class ObjectTables
                         string[] cells = [n.Metadata.Name, status, roles, Age(n), nodeVersion ?? "<unknown>", Share("cpu"), Share("memory"),
                             runsPods ? $"{n.Status.Pods}/{n.Status.Capacity["pods"]}" : "-"];
                         var taints = n.Spec.Taints.IsDefaultOrEmpty ? "<none>" : string.Join(",", n.Spec.Taints.Select(t => t.ToString()));
-                        return wide ? [.. cells, None(n.Status.Address), None(n.Status.Driver), taints] : cells;
+                        return wide ? [.. cells, None(n.Status.Address), None(n.Spec.PodCIDR), None(n.Status.Driver), taints] : cells;
                     });
             case "Service":
                 return (wide ? ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"] : ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],

@@ -87,4 +87,16 @@ public sealed class ClusterNameSpec : IDisposable
         Assert.Equal(["akka.ssl.tcp://blue@127.0.0.1:4053"],
             Load("--cluster-name", "blue", "--seed", "127.0.0.1:4053", "--config", tls).GetStringList("akka.cluster.seed-nodes"));
     }
+
+    [Fact]
+    public void A_config_file_that_is_missing_or_not_HOCON_is_one_line_at_start()
+    {
+        var missing = Path.Combine(_dir, "nowhere.hocon");
+        Assert.Equal($"--config {missing}: no such file", Assert.Throws<StartupException>(() => Load("--config", missing)).Message);
+        var broken = Path.Combine(_dir, "broken.hocon");
+        File.WriteAllText(broken, "akka.cluster.roles = ${nowhere}\n");
+        var e = Assert.Throws<StartupException>(() => Load("--config", broken));
+        Assert.Equal($"--config {broken}: not valid HOCON: Unresolved substitution: nowhere", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+    }
 }

@@ -75,6 +75,34 @@ public sealed class InternalSerializerSpec : TestKit
     }
 
     [Fact]
+    public void Heartbeats_carry_the_pod_cidr_and_host_address_and_read_old_beats_without_them()
+    {
+        var agent = CreateTestProbe();
+        var node = new Node
+        {
+            Metadata = new ObjectMeta { Name = "b", Namespace = "" },
+            Spec = new NodeSpec { PodCIDR = "10.150.7.0/24" },
+            Status = new NodeStatus { Roles = ["worker"], Addresses = [new NodeAddress("InternalIP", "10.251.0.3")] },
+        };
+        var beat = new NodeHeartbeat(node, agent.Ref, 2000, 1L << 30, 110, 0, 0, ImmutableDictionary<string, int>.Empty, 0, []);
+        var back = RoundTrip(beat);
+        Assert.Equal("10.150.7.0/24", back.Node.Spec.PodCIDR);
+        Assert.Equal("10.251.0.3", NodeAddress.Preferred(back.Node.Status.Addresses));
+        var json = System.Text.Encoding.UTF8.GetString(_serializer.ToBinary(beat));
+        Assert.Contains("\"podCIDR\":\"10.150.7.0/24\"", json);
+        Assert.Contains("\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"10.251.0.3\"}]", json);
+
+        // a beat from a node of the version before: neither field; the node is read, with no CIDR and no address
+        var old = json.Replace(",\"podCIDR\":\"10.150.7.0/24\"", "").Replace("\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"10.251.0.3\"}],", "");
+        Assert.DoesNotContain("podCIDR", old);
+        Assert.DoesNotContain("addresses", old);
+        var read = Assert.IsType<NodeHeartbeat>(_serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(old), _serializer.Manifest(beat)));
+        Assert.Null(read.Node.Spec.PodCIDR);
+        Assert.True(read.Node.Status.Addresses.IsEmpty);
+        Assert.Null(NodeAddress.Preferred(read.Node.Status.Addresses));
+    }
+
+    [Fact]
     public void Scheduler_requests_and_answers_round_trip()
     {
         var ask = RoundTrip(new SchedulePods("default/web", 250, 64L << 20, ImmutableSortedDictionary<string, string>.Empty.Add("disk", "ssd"),

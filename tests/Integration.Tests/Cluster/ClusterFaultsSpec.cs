@@ -130,6 +130,20 @@ public sealed class ClusterFaultsSpec(ITestOutputHelper output)
         Assert.Equal(error, up.Stderr.Trim());
     }
 
+    [Theory]
+    [InlineData(null, "no such file")]
+    [InlineData("akka.cluster.roles = ${nowhere}\n", "not valid HOCON: Unresolved substitution: nowhere")]
+    [InlineData("akka { cluster { roles = [control }\n}}}\n", "not valid HOCON: the parser did not finish within 5 s (unbalanced brackets?)")]
+    public void A_config_file_that_is_missing_or_broken_is_one_line_and_exit_1(string? text, string why)
+    {
+        using var cli = new TroupeCli("bad-config", output);
+        var file = Path.Combine(cli.Home, "broken.hocon");
+        if (text is not null) File.WriteAllText(file, text);
+        var r = cli.Run(TimeSpan.FromSeconds(60), "node", "--port", "0", "--driver", "process", "--config", file);
+        Assert.True(r.ExitCode == 1 && r.Elapsed < TimeSpan.FromSeconds(30), r.ToString());
+        Assert.Equal($"error: --config {file}: {why}", r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.StartsWith("error:")));
+    }
+
     static Process Start(TroupeCli cli, params string[] args) =>
         LocalCluster.StartInBackground(cli.Home, Path.Combine(cli.Home, "out.log"), [], args);
 }

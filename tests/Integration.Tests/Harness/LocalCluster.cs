@@ -109,11 +109,29 @@ public sealed class LocalCluster : IDisposable
     /// <c>troupe ARGS</c> (a foreground <c>node</c> or <c>lighthouse</c>) in the background with HOME's environment,
     /// stdout and stderr appended to LOG, stdin closed. The process is the shell; the node's own pid is in node.json.
     /// </summary>
-    public static Process StartInBackground(string home, string log, Dictionary<string, string?> extraEnv, params string[] args)
+    public static Process StartInBackground(string home, string log, Dictionary<string, string?> extraEnv, params string[] args) =>
+        StartInBackground(null, home, log, extraEnv, args);
+
+    /// <summary>
+    /// The same inside the network namespace <paramref name="netns"/> when one is given: in a mount namespace of its
+    /// own (a slave of the host's) with a <c>/sys</c> of that network namespace (so <c>/sys/class/net</c> shows its
+    /// links, as <c>ip netns exec</c> does) and the host's cgroup hierarchies bound back under <c>/sys/fs/cgroup</c>
+    /// (<c>ip netns exec</c> loses them with the old <c>/sys</c>, and runc needs them). The cgroup tree is held at
+    /// <c>HOME/.cgroup</c> meanwhile: a mount point in that mount namespace only.
+    /// </summary>
+    public static Process StartInBackground(string? netns, string home, string log, Dictionary<string, string?> extraEnv, params string[] args)
     {
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true };
+        var run = "exec \"$0\" \"$@\" >>\"$TROUPE_LOG\" 2>&1";
+        var psi = new ProcessStartInfo(netns is null ? "/bin/sh" : "unshare") { UseShellExecute = false, RedirectStandardInput = true };
+        if (netns is not null)
+        {
+            var held = System.IO.Path.Combine(home, ".cgroup");
+            Directory.CreateDirectory(held);
+            foreach (var a in new[] { "--mount", "--propagation", "slave", "nsenter", $"--net=/run/netns/{netns}", "/bin/sh" }) psi.ArgumentList.Add(a);
+            run = $"set -e; mount --rbind /sys/fs/cgroup '{held}'; mount -t sysfs sysfs /sys; mount --rbind '{held}' /sys/fs/cgroup; {run}";
+        }
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$TROUPE_LOG\" 2>&1");
+        psi.ArgumentList.Add(run);
         psi.ArgumentList.Add(RepoRoot.Troupe);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in TroupeCli.Environment(home).Concat(extraEnv))

@@ -97,11 +97,12 @@ $", t);
         var n = new Node
         {
             Metadata = new ObjectMeta { Name = "gpu1", Namespace = "" },
-            Spec = new NodeSpec { Taints = [new Taint("dedicated", "gpu", "NoSchedule")] },
+            Spec = new NodeSpec { Taints = [new Taint("dedicated", "gpu", "NoSchedule")], PodCIDR = "10.161.7.0/24" },
             Status = new NodeStatus { Phase = "Unreachable", Address = "akka.tcp://troupe@10.0.0.5:4053", Driver = "runc" },
         };
         var t = ObjectTables.Render("Node", [n], Now, wide: true, nodeVersion: "0.1.0").ToString();
         Assert.Contains("TAINTS", t);
-        Assert.Matches(@"gpu1\s+Unreachable\s+.*akka\.tcp://troupe@10\.0\.0\.5:4053\s+runc\s+dedicated=gpu:NoSchedule", t);
+        Assert.Contains("POD-CIDR", t);
+        Assert.Matches(@"gpu1\s+Unreachable\s+.*akka\.tcp://troupe@10\.0\.0\.5:4053\s+10\.161\.7\.0/24\s+runc\s+dedicated=gpu:NoSchedule", t);
     }
 }
