@@ -59,6 +59,7 @@ public static partial class HttpApi
         };
         // an interactive session may type nothing for minutes: Kestrel's minimum upload rate must not end it
         if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
         try
         {
             var code = await driver.ExecAsync(cid!, exec, ctx.RequestAborted);

@@ -10,10 +10,10 @@ namespace Troupe.Actors.Gateway;
 /// <summary>
 /// What the streaming endpoints (<c>exec</c>, <c>attach</c>, <c>logs</c>) need: the gateway, this node's name and
 /// driver (null on a node that runs no pods), and how to reach another node's command API
-/// (<see cref="ApiOf"/>: its <c>host:port</c>, or null when it has none) with the cluster's TLS.
+/// (<see cref="ApiOf"/>: its <c>host:port</c>, or null and why not: it is not up, or has none) with the cluster's TLS.
 /// </summary>
 public sealed record PodStreams(IActorRef Gateway, ActorsSettings Settings, IContainerDriver? Driver, string NodeName,
-    Func<string, CancellationToken, Task<string?>> ApiOf, TlsSettings? Tls);
+    Func<string, CancellationToken, Task<(string? Api, string? Why)>> ApiOf, TlsSettings? Tls);
 
 public static partial class HttpApi
 {
@@ -27,13 +27,26 @@ public static partial class HttpApi
         string ns, string podName, bool withBody)
     {
         if (ctx.Request.Headers.ContainsKey(HttpForward.ForwardedHeader)) return (false, null);
-        var found = await streams.Gateway.Ask<ITroupeMessage>(new GetObjects("Pod", ns, podName), streams.Settings.AskTimeout);
-        if (found is not ObjectList { Items: [Pod pod, ..] } || pod.Spec.NodeName is not { Length: > 0 } node || node == streams.NodeName)
-            return (false, null);
-        var api = await streams.ApiOf(node, ctx.RequestAborted);
-        if (api is null)
-            return (false, new CommandRejected("Unavailable",
-                $"pod {podName} runs on node {node}, which has no command API (troupe node --api-port) to reach it through; run the command against that node"));
+        string node, api;
+        try
+        {
+            var found = await streams.Gateway.Ask<ITroupeMessage>(new GetObjects("Pod", ns, podName), streams.Settings.AskTimeout);
+            if (found is not ObjectList { Items: [Pod pod, ..] } || pod.Spec.NodeName is not { Length: > 0 } bound || bound == streams.NodeName)
+                return (false, null);
+            node = bound;
+            var (address, why) = await streams.ApiOf(node, ctx.RequestAborted);
+            if (address is null)
+                return (false, new CommandRejected("Unavailable", $"pod {podName} runs on node {node}, which {why}; run the command against that node"));
+            api = address;
+        }
+        catch (AskTimeoutException) { return (false, new CommandRejected("Unavailable", "the node did not answer in time")); }
+        if (withBody)
+        {
+            // an interactive session may type nothing for minutes, and stdin may be large: Kestrel's limits on a
+            // request body (a minimum rate, 30 MB) must not end it (as on the pod's own node, see ExecAsync)
+            if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+            if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
+        }
         try
         {
             await HttpForward.ForwardAsync(ctx, api, streams.Tls, withBody);

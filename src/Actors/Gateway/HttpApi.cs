@@ -22,7 +22,7 @@ public static partial class HttpApi
     public static async Task<WebApplication> StartAsync(IActorRef gateway, ActorsSettings settings, string socketPath, int? apiPort,
         TlsSettings? tls, ILoggingAdapter log,
         ImageStore images, ImageBuilder? imageBuilder, Troupe.Runtime.Drivers.IContainerDriver? driver, string nodeName,
-        Func<string, CancellationToken, Task<string?>> apiOfNode)
+        Func<string, CancellationToken, Task<(string? Api, string? Why)>> apiOfNode)
     {
         var streams = new PodStreams(gateway, settings, driver, nodeName, apiOfNode, tls);
         if (File.Exists(socketPath)) File.Delete(socketPath);

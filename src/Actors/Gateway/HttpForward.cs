@@ -36,6 +36,11 @@ public static class HttpForward
         var host = api[..sep].Trim('[', ']');
 
         using var tcp = new TcpClient { NoDelay = true };
+        // a pod's machine that vanishes (power, network) is noticed within about 25 s instead of never
+        tcp.Client.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        tcp.Client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 10);
+        tcp.Client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 5);
+        tcp.Client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
         Stream stream;
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
@@ -60,7 +65,7 @@ public static class HttpForward
                 throw new UnreachableException($"its command API {api} does not answer: {(e is OperationCanceledException ? "no connection within 5 s" : e.Message)}", e);
             }
         }
-        await using var _ = stream;
+        await using var connection = stream;
 
         var head = new StringBuilder()
             .Append(ctx.Request.Method).Append(' ').Append(ctx.Request.Path.ToUriComponent()).Append(ctx.Request.QueryString.ToUriComponent()).Append(" HTTP/1.1\r\n")
@@ -79,21 +84,40 @@ public static class HttpForward
 
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var upload = withBody ? UploadAsync(ctx.Request.Body, stream, done.Token) : Task.CompletedTask;
+        // the shell's stdin failed (or went past a limit): the process would wait for the rest for ever, so both
+        // connections end, as they would had the shell been talking to the pod's node itself
+        var watch = upload.ContinueWith(t =>
+        {
+            if (!t.IsFaulted || done.IsCancellationRequested) return;
+            ctx.Abort();
+            stream.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             var reader = new ResponseReader(stream);
-            var (status, headers) = await reader.ReadHeadAsync(ct)
-                ?? throw new UnreachableException($"its command API {api} closed the connection without an answer");
+            (int Status, Dictionary<string, string> Headers)? answer;
+            try { answer = await reader.ReadHeadAsync(ct); }
+            catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException && !ct.IsCancellationRequested)
+            {
+                throw new UnreachableException($"its command API {api} did not answer: {e.Message}", e);
+            }
+            var (status, headers) = answer ?? throw new UnreachableException($"its command API {api} closed the connection without an answer");
             ctx.Response.StatusCode = status;
             if (headers.TryGetValue("content-type", out var type)) ctx.Response.ContentType = type;
             await ctx.Response.StartAsync(ct);
-            await reader.CopyBodyAsync(headers, ctx.Response.Body, ct);
+            // a body cut short (the pod's node died mid-stream) must not look like one that ended
+            if (!await reader.CopyBodyAsync(headers, ctx.Response.Body, ct)) ctx.Abort();
+        }
+        catch (IOException) when (ctx.Response.HasStarted)
+        {
+            ctx.Abort();
         }
         finally
         {
             done.Cancel();
             try { await upload; }
-            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException) { }
+            catch (Exception e) when (e is not OutOfMemoryException) { /* the shell's side ended; its answer is already on its way */ }
+            await watch; // ends with the upload: nothing touches the request after it is over
         }
     }
 
@@ -164,38 +188,41 @@ public static class HttpForward
             return (status, headers);
         }
 
-        public async Task CopyBodyAsync(Dictionary<string, string> headers, Stream to, CancellationToken ct)
+        /// <summary>The body to <paramref name="to"/> by its framing; false when the connection ended before the framing did.</summary>
+        public async Task<bool> CopyBodyAsync(Dictionary<string, string> headers, Stream to, CancellationToken ct)
         {
             if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
             {
                 while (await ReadLineAsync(ct) is { } sizeLine)
                 {
-                    var size = Convert.ToInt64(sizeLine.Split(';')[0].Trim(), 16);
-                    if (size == 0) return;
-                    await CopyAsync(size, to, ct);
+                    if (!long.TryParse(sizeLine.Split(';')[0].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var size))
+                        throw new IOException($"not a chunk size: {sizeLine}");
+                    if (size == 0) return true;
+                    if (await CopyAsync(size, to, ct) < size) return false;
                     await ReadLineAsync(ct); // the chunk's CRLF
                 }
-                return;
+                return false;
             }
             if (headers.TryGetValue("content-length", out var cl) && long.TryParse(cl, out var length))
-            {
-                await CopyAsync(length, to, ct);
-                return;
-            }
+                return await CopyAsync(length, to, ct) == length;
             await CopyAsync(long.MaxValue, to, ct); // Connection: close delimits it
+            return true;
         }
 
-        async Task CopyAsync(long count, Stream to, CancellationToken ct)
+        /// <summary>Up to <paramref name="count"/> bytes on, each piece flushed as it comes; how many there were.</summary>
+        async Task<long> CopyAsync(long count, Stream to, CancellationToken ct)
         {
-            while (count > 0)
+            long copied = 0;
+            while (copied < count)
             {
-                if (_start == _end && !await FillAsync(ct)) return;
-                var n = (int)Math.Min(count, _end - _start);
+                if (_start == _end && !await FillAsync(ct)) break;
+                var n = (int)Math.Min(count - copied, _end - _start);
                 await to.WriteAsync(_buffer.AsMemory(_start, n), ct);
                 await to.FlushAsync(ct);
                 _start += n;
-                count -= n;
+                copied += n;
             }
+            return copied;
         }
     }
 }

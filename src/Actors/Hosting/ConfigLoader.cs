@@ -9,8 +9,16 @@ namespace Troupe.Actors.Hosting;
 /// The cluster's name (the ActorSystem's) is not configuration but is layered the same way: <c>--cluster-name</c> &gt;
 /// <c>ACTORSYSTEM</c> (as Lighthouse reads it) &gt; <c>troupe</c>; seeds written <c>host:port</c> are dialled under it.
 /// </summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
+    /// <summary>An address or host name (IPv6 in brackets or bare): what goes into the HOCON between quotes.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$")]
+    private static partial System.Text.RegularExpressions.Regex HostPattern();
+
+    /// <summary><c>host:port</c>, or a whole Akka address <c>akka[.ssl].tcp://NAME@host:port</c>.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(akka(\.ssl)?\.tcp://[A-Za-z0-9][A-Za-z0-9-]*@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$")]
+    private static partial System.Text.RegularExpressions.Regex SeedPattern();
+
     /// <summary>The ActorSystem name every member of a cluster must share (Akka drops a message addressed to another name).</summary>
     public const string DefaultClusterName = "troupe";
 
@@ -31,7 +39,9 @@ public static class ConfigLoader
     {
         var layers = new List<Config>();
         var name = ClusterName(o);
-        string SeedUri(string s) => s.Contains("://") ? $"\"{s}\"" : $"\"akka.tcp://{name}@{s}\"";
+        string SeedUri(string s) => !SeedPattern().IsMatch(s)
+            ? throw new StartupException($"seed \"{s}\" is not host:port (or akka.tcp://NAME@host:port)")
+            : s.Contains("://") ? $"\"{s}\"" : $"\"akka.tcp://{name}@{s}\"";
 
         // flags (highest)
         var flags = new List<string>();
@@ -44,8 +54,13 @@ public static class ConfigLoader
 
         // environment, as Lighthouse reads it
         var env = new List<string>();
-        if (Env("CLUSTER_IP") is { } ip) env.Add($"akka.remote.dot-netty.tcp.hostname = \"{ip}\"");
-        if (Env("CLUSTER_PORT") is { } cp) env.Add($"akka.remote.dot-netty.tcp.port = {cp}");
+        if (Env("CLUSTER_IP") is { } ip)
+        {
+            if (!HostPattern().IsMatch(ip)) throw new StartupException($"CLUSTER_IP \"{ip}\" is not an address or host name");
+            env.Add($"akka.remote.dot-netty.tcp.hostname = \"{ip}\"");
+        }
+        if (Env("CLUSTER_PORT") is { } cp)
+            env.Add($"akka.remote.dot-netty.tcp.port = {(int.TryParse(cp, out var p) && p is >= 0 and <= 65535 ? p : throw new StartupException($"CLUSTER_PORT \"{cp}\" is not a port (0-65535)"))}");
         if (Env("CLUSTER_SEEDS") is { } seeds)
             env.Add($"akka.cluster.seed-nodes = [{string.Join(",", seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SeedUri))}]");
         layers.Add(ConfigurationFactory.ParseString(string.Join("\n", env)));

@@ -167,7 +167,11 @@ public static class Program
                 var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(home))));
                 var cidr = Troupe.Runtime.Networking.PodCidr.Choose(Troupe.Runtime.Networking.PodCidr.Stored(home), home, nodeName);
                 var network = new Troupe.Runtime.Networking.PodNetwork(home, $"{nodeName}-{id[..8]}", cidr);
-                await network.Ipam.RememberAsync();
+                try { await network.Ipam.RememberAsync(); }
+                catch (InvalidDataException e)
+                {
+                    throw new StartupException($"{Path.Combine(home, "network", "ipam.json")} is damaged ({e.Message}): remove it while the node has no pods");
+                }
                 nodeSettings = nodeSettings with
                 {
                     Network = network,
@@ -216,10 +220,16 @@ public static class Program
             {
                 var routes = system.ActorOf(PodRoutesActor.Props(directory, new Troupe.Runtime.Networking.RouteTable(podNetwork.NodeName),
                     nodeName, podNetwork.Ipam.Cidr, nodeSettings.RouteSyncInterval, nodeSettings.RouteResyncInterval), PodRoutesActor.Name);
+                var agent = nodeAgent;
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "pod-routes", async () =>
                 {
                     try
                     {
+                        // the pods first (the same phase's "stop all pods" task; asking again only waits with it): a
+                        // pod in its grace period still talks to other machines' pods
+                        var phase = CoordinatedShutdown.Get(system).Timeout(CoordinatedShutdown.PhaseBeforeActorSystemTerminate);
+                        try { await agent.Ask<NodeAgent.AllPodsStopped>(NodeAgent.StopAllPods.Instance, phase - TimeSpan.FromSeconds(12)); }
+                        catch (AskTimeoutException) { /* the pods took the whole phase: the routes go anyway */ }
                         var cleared = await routes.Ask<PodRoutesActor.RoutesCleared>(PodRoutesActor.ClearRoutes.Instance, TimeSpan.FromSeconds(10));
                         if (cleared.Error is not null) Console.Error.WriteLine($"warning: routes to other nodes' pods left in place: {cleared.Error}");
                         else if (cleared.Removed.Length > 0) log.Info("removed {0} route(s) to other nodes' pods: {1}", cleared.Removed.Length, string.Join(", ", cleared.Removed));
@@ -352,11 +362,17 @@ public static class Program
             .Select(n => n.Status.Api!)];
     }
 
-    /// <summary>The command API of node <paramref name="node"/> as the node directory knows it, or null.</summary>
-    static async Task<string?> ApiOf(IActorRef directory, string node, CancellationToken ct)
+    /// <summary>The command API of node <paramref name="node"/> as the node directory knows it, or why there is none to ask.</summary>
+    static async Task<(string? Api, string? Why)> ApiOf(IActorRef directory, string node, CancellationToken ct)
     {
         var list = await directory.Ask<NodeDirectory.NodeList>(NodeDirectory.GetNodes.Instance, TimeSpan.FromSeconds(5), ct);
-        return list.Nodes.FirstOrDefault(n => n.Metadata.Name == node && n.Status.Api is { Length: > 0 })?.Status.Api;
+        return list.Nodes.FirstOrDefault(n => n.Metadata.Name == node) switch
+        {
+            null => (null, "is not in the cluster"),
+            { Status.Phase: not "Up" } n => (null, $"is {n.Status.Phase}"),
+            { Status.Api: not { Length: > 0 } } => (null, "has no command API (troupe node --api-port) to reach it through"),
+            var n => (n.Status.Api, null),
+        };
     }
 
     static void EnableWal(string home)

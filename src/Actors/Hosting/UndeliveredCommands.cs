@@ -22,6 +22,8 @@ public sealed class UndeliveredCommands : ReceiveActor
     {
         Receive<DeadLetter>(d =>
         {
+            // while this node stops, its regions and entities stop too: their asks are the shell's to retry elsewhere
+            if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null) return;
             if (Refuses(d.Recipient.Path, d.Sender, d.Message)) d.Sender.Tell(JournalFailure.Restarting);
         });
     }
@@ -31,12 +33,13 @@ public sealed class UndeliveredCommands : ReceiveActor
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
     /// <summary>
-    /// A command (a protocol or internal message, not a reply) for a sharded entity (<c>/system/sharding/...</c>)
-    /// whose sender is an ask's temporary actor (<c>/temp/...</c>, on any node): nobody else will answer it.
+    /// A command (a protocol or internal message, not a reply) for a sharded entity or the actor under its backoff
+    /// supervisor (<c>/system/sharding/TYPE/SHARD/ENTITY[/CHILD]</c>, not a region or shard) whose sender is an ask's
+    /// temporary actor (<c>/temp/...</c>, on any node): nobody else will answer it.
     /// </summary>
     public static bool Refuses(ActorPath recipient, IActorRef? sender, object message) =>
         sender is not null && !sender.IsNobody() && !sender.Equals(ActorRefs.NoSender)
         && sender.Path.Elements is ["temp", ..]
-        && recipient.Elements is ["system", "sharding", _, ..]
+        && recipient.Elements is ["system", "sharding", _, _, _, ..]
         && message is (ITroupeMessage or IInternalMessage) and not (CommandRejected or CommandAccepted);
 }

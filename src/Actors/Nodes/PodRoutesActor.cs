@@ -50,6 +50,13 @@ public sealed class PodRoutesActor : ReceiveActor, IWithTimers, IWithStash
     readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     string? _lastInput;
     DateTime _lastPass = DateTime.MinValue;
+    /// <summary>
+    /// Until then no route is removed: just after a start (a restart after kill -9 included) the directory has not
+    /// heard every worker's heartbeat yet, and removing their routes would cut the adopted pods' traffic for a beat.
+    /// </summary>
+    readonly DateTime _removalsFrom = DateTime.UtcNow + RemovalWarmup;
+
+    static readonly TimeSpan RemovalWarmup = TimeSpan.FromSeconds(5);
     bool _busy;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -117,6 +124,7 @@ public sealed class PodRoutesActor : ReceiveActor, IWithTimers, IWithStash
             var local = await RouteTable.LocalAddressesAsync();
             var installed = await _table.ListAsync();
             var plan = PodRoutesReconciler.Plan(_selfName, _selfCidr, peers, local, installed);
+            if (DateTime.UtcNow < _removalsFrom) plan = plan with { Remove = [] };
             foreach (var r in plan.Remove) await _table.DeleteAsync(r);
             var forwarding = !plan.Wanted.IsEmpty && await RouteTable.EnableForwardingAsync();
             var failed = ImmutableArray.CreateBuilder<(NodeRoute, string)>();
@@ -149,6 +157,8 @@ public sealed class PodRoutesActor : ReceiveActor, IWithTimers, IWithStash
     {
         _busy = false;
         Stash.UnstashAll();
+        // a pass in the warm-up kept routes it might have removed: the next tick looks again
+        if (DateTime.UtcNow < _removalsFrom + _interval) _lastInput = null;
         if (p.Plan is not { } plan)
         {
             // tried again at the next resync, or sooner when a node changes

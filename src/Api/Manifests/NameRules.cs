@@ -33,12 +33,13 @@ public static partial class NameRules
             : $"\"{value}\" is not a valid DNS label: lower case alphanumeric characters or '-', starting and ending with an alphanumeric character";
     }
 
-    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", RegexOptions.CultureInvariant)]
     private static partial Regex ContainerNameRegex();
 
     /// <summary>
-    /// Docker's container name (<c>docker run --name</c>): a letter or digit, then letters, digits, '_', '.' or '-';
-    /// here at most 63 characters, as it is also the container's hostname.
+    /// Docker's container name (<c>docker run --name</c>): a letter or digit, then one or more letters, digits, '_',
+    /// '.' or '-' (Docker's pattern: two characters at least); here at most 63 characters, as it is also the pod's
+    /// hostname (Docker's hostname is the container's short ID; Troupe's is the pod's name, as Kubernetes').
     /// </summary>
     public static string? ContainerName(string value)
     {

@@ -10,7 +10,7 @@ namespace Troupe.Runtime.Networking;
 /// default <c>~/.troupe</c> differ by their node names (unique in a cluster), and several nodes on one host differ
 /// by their homes. A home that already has a CIDR (<c>network/ipam.json</c>) keeps it, so the running pods of a node
 /// keep their addresses across an upgrade or a rename. Two nodes can still draw the same /24 (with 20 nodes about
-/// one chance in 70); the routes reconciler of every node sees it in the advertised <c>spec.podCIDR</c>s, logs an
+/// one chance in 87); the routes reconciler of every node sees it in the advertised <c>spec.podCIDR</c>s, logs an
 /// error naming both and routes to neither.
 /// </summary>
 public static class PodCidr

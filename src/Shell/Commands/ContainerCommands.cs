@@ -148,6 +148,16 @@ internal static class RunCommand
         return argv.Count;
     }
 
+    /// <summary>
+    /// The pod's one container is named after it, as a Kubernetes container name (a DNS label) must be: Docker's
+    /// <c>My_App.1</c> becomes <c>my-app-1</c>.
+    /// </summary>
+    internal static string ContainerNameOf(string name)
+    {
+        var label = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
+        return label.Length == 0 ? "main" : label;
+    }
+
     internal static Pod BuildPod(ShellContext ctx, Args a, string image, ImmutableArray<string> command)
     {
         try { Common.CheckReference(image, "image name"); }
@@ -207,7 +217,7 @@ internal static class RunCommand
         var volumes = a.All("volume").Select((v, i) => VolumeOf(v, $"vol-{i}")).ToList();
         var container = new Container
         {
-            Name = name,
+            Name = ContainerNameOf(name),
             Image = image,
             // docker: --entrypoint replaces ENTRYPOINT (and drops CMD); CMD... replaces CMD. Kubernetes' command/args say the same.
             // and docker expands nothing: "$" is escaped from Kubernetes' $(VAR) expansion as "$$"

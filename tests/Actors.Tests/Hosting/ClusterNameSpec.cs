@@ -99,4 +99,13 @@ public sealed class ClusterNameSpec : IDisposable
         Assert.Equal($"--config {broken}: not valid HOCON: Unresolved substitution: nowhere", e.Message);
         Assert.DoesNotContain("\n", e.Message);
     }
+
+    [Theory]
+    [InlineData("x\"]}")]
+    [InlineData("host")]
+    [InlineData("host:port")]
+    [InlineData("akka.tcp://troupe@")]
+    public void A_seed_that_is_not_host_port_is_one_line_at_start(string seed) =>
+        Assert.Equal($"seed \"{seed}\" is not host:port (or akka.tcp://NAME@host:port)",
+            Assert.Throws<StartupException>(() => Load("--seed", seed)).Message);
 }

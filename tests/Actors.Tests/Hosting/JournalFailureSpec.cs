@@ -67,13 +67,27 @@ public class UndeliveredCommandsSpec() : TestKit(ConfigurationFactory.ParseStrin
         protected override void PostStop() => Stash.UnstashAll();
     }
 
-    /// <summary>Stands for a shard: makes the entity (under its backoff supervisor) as a child and tells who it is.</summary>
+    /// <summary>
+    /// Stands for a region or a shard: for "a/b/c" makes a child Parent "a" and passes "b/c" on; at the last name makes
+    /// the entity (under its backoff supervisor) and tells who it is.
+    /// </summary>
     sealed class Parent : ReceiveActor
     {
         public Parent()
         {
-            Receive<string>(name =>
-                Sender.Tell(Context.ActorOf(JournalFailure.Supervised(Props.Create(() => new Recovering()), "e", m => m is PoisonPill), name)));
+            Receive<string>(path =>
+            {
+                var slash = path.IndexOf('/');
+                if (slash < 0)
+                {
+                    Sender.Tell(Context.ActorOf(JournalFailure.Supervised(Props.Create(() => new Recovering()), "e", m => m is PoisonPill), path));
+                    return;
+                }
+                var name = path[..slash];
+                var child = Context.Child(name);
+                if (child.IsNobody()) child = Context.ActorOf(Props.Create(() => new Parent()), name);
+                child.Forward(path[(slash + 1)..]);
+            });
         }
     }
 
@@ -81,9 +95,9 @@ public class UndeliveredCommandsSpec() : TestKit(ConfigurationFactory.ParseStrin
     public async Task A_command_stashed_by_an_entity_whose_recovery_fails_is_refused_at_once_instead_of_timing_out()
     {
         Sys.ActorOf(UndeliveredCommands.Props(), UndeliveredCommands.Name);
-        // /system/sharding/web/e: under /system/sharding, as cluster sharding places an entity
+        // /system/sharding/deployment/12/web/e, as cluster sharding places an entity under its region and shard
         var sharding = ((ExtendedActorSystem)Sys).SystemActorOf(Props.Create(() => new Parent()), "sharding");
-        var entity = await sharding.Ask<IActorRef>("web", TimeSpan.FromSeconds(3));
+        var entity = await sharding.Ask<IActorRef>("deployment/12/web", TimeSpan.FromSeconds(3));
         var child = await Sys.ActorSelection(entity.Path / "e").ResolveOne(TimeSpan.FromSeconds(3));
 
         var asked = entity.Ask<ITroupeMessage>(new ScaleDeployment("default", "web", 3), TimeSpan.FromSeconds(10));
@@ -103,6 +117,8 @@ public class UndeliveredCommandsSpec() : TestKit(ConfigurationFactory.ParseStrin
         var command = new ScaleDeployment("default", "web", 3);
         Assert.True(UndeliveredCommands.Refuses(entity, temp, command));
         Assert.False(UndeliveredCommands.Refuses(ActorPath.Parse("akka://test/user/api-gateway"), temp, command));
+        Assert.False(UndeliveredCommands.Refuses(ActorPath.Parse("akka://test/system/sharding/deployment"), temp, command)); // a region
+        Assert.False(UndeliveredCommands.Refuses(ActorPath.Parse("akka://test/system/sharding/deployment/12"), temp, command)); // a shard
         Assert.False(UndeliveredCommands.Refuses(entity, TestActor, command));     // not an ask: its sender sees its own stop
         Assert.False(UndeliveredCommands.Refuses(entity, ActorRefs.Nobody, command));
         Assert.False(UndeliveredCommands.Refuses(entity, temp, new CommandAccepted("done")));

@@ -56,6 +56,20 @@ public sealed class TroupeCli : IDisposable
         return r;
     }
 
+    /// <summary>
+    /// <c>PRODUCER | troupe ARGS</c> through /bin/sh: the call's stdin comes as a shell command writes it (pauses
+    /// included), not all at once.
+    /// </summary>
+    public CliResult RunPiped(string producer, TimeSpan timeout, params string[] args)
+    {
+        var env = Environment(Home);
+        foreach (var (k, v) in ExtraEnv) env[k] = v;
+        var r = ProcessRunner.Run("/bin/sh", ["-c", $"{producer} | \"$0\" \"$@\"", RepoRoot.Troupe, .. args], env, timeout,
+            displayArgs: [$"{producer} |", .. args]);
+        Log(r.ToString());
+        return r;
+    }
+
     /// <summary>The environment of a <c>troupe</c> call: ours, minus anything that would point it elsewhere.</summary>
     public static Dictionary<string, string?> Environment(string home)
     {

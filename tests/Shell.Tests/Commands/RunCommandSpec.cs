@@ -57,7 +57,14 @@ public sealed class RunCommandSpec
     [InlineData("my_app")]
     [InlineData("MyApp")]
     [InlineData("web.1")]
-    public void Run_must_take_docker_container_names(string name) => Assert.Equal(name, Build("--name", name, "busybox").Metadata.Name);
+    public void Run_must_take_docker_container_names(string name)
+    {
+        var pod = Build("--name", name, "busybox");
+        Assert.Equal(name, pod.Metadata.Name);
+        // its container keeps a Kubernetes name, and the node's validation takes the pod
+        Assert.Equal(name.ToLowerInvariant().Replace('_', '-').Replace('.', '-'), pod.Spec.Containers[0].Name);
+        Assert.Empty(Troupe.Api.Manifests.ManifestValidator.Check(pod, null, dockerName: true));
+    }
 
     [Theory]
     [InlineData("nobody", "nobody")]
@@ -90,6 +97,7 @@ public sealed class RunCommandSpec
     [InlineData("--name", "_leading", "Invalid container name (_leading), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
     [InlineData("--name", "has space", "Invalid container name")]
     [InlineData("--name", "a/b", "Invalid container name")]
+    [InlineData("--name", "a", "Invalid container name (a)")]
     [InlineData("-p", "8080:80/sctp", "not supported")]
     [InlineData("-p", "8080:80/quic", "invalid proto")]
     [InlineData("-p", "1:2:3:80", "invalid publish spec")]
