@@ -6,12 +6,14 @@
 #   bench/cluster.sh
 #   LOSS_RUNS=3 REPLICAS=6 FAKE_PODS=10000 bench/cluster.sh
 #   SKIP_FAKE=1 bench/cluster.sh    (the loss figures only; SKIP_WORKER=1 leaves out the worker loss)
+#   ONLY_STREAMS=1 STREAM_RUNS=20 bench/cluster.sh    (the streams figure only; SKIP_STREAMS=1 leaves it out)
 #
 # Figures:
 #   worker loss: kill -9 of a worker node (and of its containers: the machine is gone) -> every replica of a
 #   REPLICAS-replica Deployment running again on the two others (median of LOSS_RUNS, each on a fresh cluster);
 #   control loss: the same for the node hosting the Deployment's shard (it recovers from PostgreSQL on another
 #   node and adopts the pods there);
+#   streams: exec and logs of a pod on n3 asked of n3's API and of n1's, which passes them on (median of STREAM_RUNS);
 #   scheduling throughput: apply of FAKE_PODS replicas on three `--driver fake` nodes -> all available, pods per
 #   second, next to the floor Kubernetes' own scalability tests hold kube-scheduler to (clusterloader2's
 #   SchedulingThroughput threshold, 100 pods/s by default).
@@ -23,6 +25,9 @@ LOSS_RUNS=${LOSS_RUNS:-3}
 SKIP_FAKE=${SKIP_FAKE:-}
 SKIP_WORKER=${SKIP_WORKER:-}
 REPLICAS=${REPLICAS:-6}
+STREAM_RUNS=${STREAM_RUNS:-20}
+SKIP_STREAMS=${SKIP_STREAMS:-}
+ONLY_STREAMS=${ONLY_STREAMS:-}
 FAKE_PODS=${FAKE_PODS:-10000}
 RUNC=$(command -v runc || echo /usr/sbin/runc)
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -178,6 +183,47 @@ loss_run() { # loss_run worker|control -> ms from the kill to every replica runn
     stop_cluster
     echo "$took"
 }
+
+# --- streams of a pod on another node -------------------------------------------------------------------------------
+# exec and logs of a pod on n3 asked of n3's own API, then of n1's, which passes them on to n3 (HttpForward):
+# what the hop between nodes costs a command, median of STREAM_RUNS each.
+stream_figures() {
+    fresh_db
+    start_cluster runc
+    deployment streams 3 | "$TROUPE" apply -f - >/dev/null
+    local pod=""
+    for _ in $(seq 1 300); do
+        pod=$("$TROUPE" get pods -l app=streams -o json 2>/dev/null | jq -r '[.items[] | select(.spec.nodeName == "n3" and .status.phase == "Running")][0].metadata.name // empty')
+        [ -n "$pod" ] && break
+        sleep 0.2
+    done
+    [ -n "$pod" ] || { echo "bench/cluster.sh: no running pod on n3" >&2; exit 1; }
+    local via kind
+    # warm both nodes' paths first (the first exec JIT-compiles the node's exec and forwarding code)
+    for via in n3 n1; do
+        for _ in 1 2 3; do TROUPE_CLUSTER=127.0.0.1:${API[$via]} "$TROUPE" exec "$pod" -- true; TROUPE_CLUSTER=127.0.0.1:${API[$via]} "$TROUPE" logs "$pod" >/dev/null; done
+    done
+    for via in n3 n1; do
+        for kind in exec logs; do
+            local times=()
+            for _ in $(seq 1 "$STREAM_RUNS"); do
+                local t0; t0=$(now_ms)
+                if [ "$kind" = exec ]; then
+                    TROUPE_CLUSTER=127.0.0.1:${API[$via]} "$TROUPE" exec "$pod" -- true
+                else
+                    TROUPE_CLUSTER=127.0.0.1:${API[$via]} "$TROUPE" logs "$pod" >/dev/null
+                fi
+                times+=("$(( $(now_ms) - t0 ))")
+            done
+            FIG[$kind-$via]=$(printf '%s\n' "${times[@]}" | median)
+        done
+    done
+    stop_cluster
+    printf 'exec of a pod on n3, asked of n3: %s ms, of n1 (passed on): %s ms\nlogs of a pod on n3, asked of n3: %s ms, of n1 (passed on): %s ms (medians of %s)\n' \
+        "${FIG[exec-n3]}" "${FIG[exec-n1]}" "${FIG[logs-n3]}" "${FIG[logs-n1]}" "$STREAM_RUNS"
+}
+if [ -n "$ONLY_STREAMS" ]; then stream_figures; exit 0; fi
+[ -n "$SKIP_STREAMS" ] || stream_figures
 
 worker=(); control=()
 [ -n "$SKIP_WORKER" ] || for i in $(seq 1 "$LOSS_RUNS"); do ms=$(loss_run worker) || exit 1; worker+=("$ms"); done
