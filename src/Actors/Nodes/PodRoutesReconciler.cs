@@ -55,8 +55,16 @@ public static class PodRoutesReconciler
         foreach (var p in peers.Where(p => p.Name != selfName).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
             if (string.IsNullOrEmpty(p.PodCidr)) { unrouted[p.Name] = "advertises no pod CIDR"; continue; }
-            try { parsed.Add((p.Name, Cidr.Parse(p.PodCidr), p.HostAddress)); }
-            catch (FormatException e) { unrouted[p.Name] = $"advertises pod CIDR {p.PodCidr}: {e.Message}"; }
+            Cidr cidr;
+            try { cidr = Cidr.Parse(p.PodCidr); }
+            catch (FormatException e) { unrouted[p.Name] = $"advertises pod CIDR {p.PodCidr}: {e.Message}"; continue; }
+            // a route more specific than this host's own networks would take their traffic: only Troupe's pool, and
+            // nothing holding one of this host's addresses
+            if (cidr.PrefixLength < PodCidr.Pool.PrefixLength || !PodCidr.Pool.Overlaps(cidr))
+                unrouted[p.Name] = $"advertises pod CIDR {cidr}, outside Troupe's pod pool {PodCidr.Pool}";
+            else if (localAddresses.FirstOrDefault(a => cidr.Contains(a) && !selfCidr.Contains(a)) is { } mine)
+                unrouted[p.Name] = $"advertises pod CIDR {cidr}, which holds this host's address {mine}";
+            else parsed.Add((p.Name, cidr, p.HostAddress));
         }
 
         // every pair of overlapping CIDRs, this node's own included

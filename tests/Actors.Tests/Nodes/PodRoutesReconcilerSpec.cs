@@ -112,4 +112,26 @@ public sealed class PodRoutesReconcilerSpec
         Assert.Empty(plan.Wanted);
         Assert.Contains("inside a pod CIDR", plan.Unrouted["b"]);
     }
+
+    [Fact]
+    public void Plan_must_not_route_a_cidr_outside_the_pod_pool_or_holding_an_address_of_this_host()
+    {
+        var plan = Plan([
+            new RoutePeer("lan", "192.168.1.0/24", Ip("10.251.0.3")),      // would take this host's LAN traffic
+            new RoutePeer("wide", "10.0.0.0/8", Ip("10.251.0.4")),        // wider than the pool itself
+            new RoutePeer("mine", "10.251.0.0/24", Ip("10.251.0.5")),     // outside the pool, and holds 10.251.0.2
+            new RoutePeer("good", "10.150.7.0/24", Ip("10.251.0.6")),
+        ]);
+        Assert.Equal(["good"], plan.Wanted.Select(r => r.Node));
+        Assert.Equal("advertises pod CIDR 192.168.1.0/24, outside Troupe's pod pool 10.128.0.0/10", plan.Unrouted["lan"]);
+        Assert.Contains("outside Troupe's pod pool", plan.Unrouted["wide"]);
+        Assert.Contains("outside Troupe's pod pool", plan.Unrouted["mine"]);
+        Assert.Empty(plan.Conflicts);
+
+        // inside the pool but holding one of this host's addresses (a VPN in 10.128/10, say)
+        var vpn = PodRoutesReconciler.Plan("a", Mine, [new RoutePeer("vpn", "10.130.0.0/24", Ip("10.251.0.7"))],
+            [.. MyAddresses, Ip("10.130.0.9")], []);
+        Assert.Empty(vpn.Wanted);
+        Assert.Equal("advertises pod CIDR 10.130.0.0/24, which holds this host's address 10.130.0.9", vpn.Unrouted["vpn"]);
+    }
 }
