@@ -21,29 +21,28 @@ public static partial class HttpApi
     {
         app.MapPost("/v1/exec", async (HttpContext ctx) =>
         {
-            ITroupeMessage? outcome = null;
+            var (request, malformed) = ParseRequest<ExecInContainer>(ctx);
+            ITroupeMessage? outcome = malformed;
             try
             {
                 // a pod of another node: that node runs the process, this one passes the streams on
-                if (ParseRequest<ExecInContainer>(ctx).Request is { } target)
+                if (request is not null)
                 {
-                    var (forwarded, refused) = await ForwardToPodNodeAsync(ctx, streams, target.Namespace, target.Pod, withBody: target.Stdin);
+                    var (forwarded, refused) = await ForwardToPodNodeAsync(ctx, streams, request.Namespace, request.Pod, withBody: request.Stdin);
                     if (forwarded) return;
                     outcome = refused;
                 }
                 ctx.Response.ContentType = "application/vnd.docker.multiplexed-stream";
                 var frames = new FrameWriter(ctx.Response.Body);
-                outcome ??= await ExecAsync(ctx, streams, frames);
+                outcome ??= await ExecAsync(ctx, request!, streams, frames);
                 await frames.WriteAsync(OutcomeFrame, ProtocolJson.SerializeToUtf8(outcome), CancellationToken.None);
             }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { }
         });
     }
 
-    static async Task<ITroupeMessage> ExecAsync(HttpContext ctx, PodStreams streams, FrameWriter frames)
+    static async Task<ITroupeMessage> ExecAsync(HttpContext ctx, ExecInContainer request, PodStreams streams, FrameWriter frames)
     {
-        var (parsed, malformed) = ParseRequest<ExecInContainer>(ctx);
-        if (parsed is not { } request) return malformed!;
         if (request.Command.IsDefaultOrEmpty) return CommandRejected.Invalid("exec needs a command");
         if (streams.Driver is not { } driver) return CommandRejected.Invalid("this node runs no workloads");
         var (cid, refused) = await RunningContainerAsync(streams.Gateway, streams.Settings, streams.NodeName, request.Namespace, request.Pod, request.Container);
@@ -57,9 +56,7 @@ public static partial class HttpApi
             Tty = request.Tty,
             Stdin = request.Stdin ? ctx.Request.Body : null,
         };
-        // an interactive session may type nothing for minutes: Kestrel's minimum upload rate must not end it
-        if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
-        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
+        LiftBodyLimits(ctx);
         try
         {
             var code = await driver.ExecAsync(cid!, exec, ctx.RequestAborted);
@@ -115,17 +112,16 @@ public static partial class HttpApi
     {
         app.MapPost("/v1/attach", async (HttpContext ctx) =>
         {
-            ITroupeMessage outcome;
+            var (request, malformed) = ParseRequest<AttachToContainer>(ctx);
+            ITroupeMessage outcome = malformed!;
             try
             {
-                CommandRejected? refused = null;
-                if (ParseRequest<AttachToContainer>(ctx).Request is { } target)
+                if (request is not null)
                 {
-                    bool forwarded;
-                    (forwarded, refused) = await ForwardToPodNodeAsync(ctx, streams, target.Namespace, target.Pod, withBody: true);
+                    var (forwarded, refused) = await ForwardToPodNodeAsync(ctx, streams, request.Namespace, request.Pod, withBody: true);
                     if (forwarded) return;
+                    outcome = refused ?? await AttachAsync(ctx, request, streams);
                 }
-                outcome = refused ?? await AttachAsync(ctx, streams.Gateway, streams.Settings, streams.Driver, streams.NodeName);
             }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { return; }
             if (outcome is CommandRejected r) ctx.Response.StatusCode = r.Code switch { "NotFound" => 404, "Conflict" => 409, _ => 400 };
@@ -133,15 +129,14 @@ public static partial class HttpApi
         });
     }
 
-    static async Task<ITroupeMessage> AttachAsync(HttpContext ctx, IActorRef gateway, ActorsSettings settings, IContainerDriver? driver, string nodeName)
+    static async Task<ITroupeMessage> AttachAsync(HttpContext ctx, AttachToContainer request, PodStreams streams)
     {
-        var (parsed, malformed) = ParseRequest<AttachToContainer>(ctx);
-        if (parsed is not { } request) return malformed!;
-        if (driver is null) return CommandRejected.Invalid("this node runs no workloads");
+        if (streams.Driver is not { } driver) return CommandRejected.Invalid("this node runs no workloads");
         var wait = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 600));
-        var (cid, refused) = await RunningContainerAsync(gateway, settings, nodeName, request.Namespace, request.Pod, request.Container, wait, ctx.RequestAborted);
+        var (cid, refused) = await RunningContainerAsync(streams.Gateway, streams.Settings, streams.NodeName, request.Namespace, request.Pod,
+            request.Container, wait, ctx.RequestAborted);
         if (refused is not null) return refused;
-        if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+        LiftBodyLimits(ctx);
         try { await driver.AttachAsync(cid!, ctx.Request.Body, ctx.RequestAborted); }
         catch (RuntimeInvocationException e) when (!ctx.RequestAborted.IsCancellationRequested) { return new CommandRejected("Conflict", e.Message); }
         return new CommandAccepted($"attached to {request.Pod}");

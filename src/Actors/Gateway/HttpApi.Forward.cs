@@ -18,6 +18,17 @@ public sealed record PodStreams(IActorRef Gateway, ActorsSettings Settings, ICon
 public static partial class HttpApi
 {
     /// <summary>
+    /// A request body that is a process's stdin (exec -i, attach), here or passed on to another node: an interactive
+    /// session may type nothing for minutes and stdin may be large, so Kestrel's minimum upload rate and its 30 MB
+    /// cap must not end it.
+    /// </summary>
+    static void LiftBodyLimits(HttpContext ctx)
+    {
+        if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
+    }
+
+    /// <summary>
     /// A pod bound to another node has its streams served there: its command API gets the request
     /// (<see cref="HttpForward"/>) and the answer is passed on. Forwarded: that node answered <paramref name="ctx"/>.
     /// Not forwarded, no refusal: the pod is this node's (or unknown, or not bound yet, or the request was forwarded
@@ -40,13 +51,7 @@ public static partial class HttpApi
             api = address;
         }
         catch (AskTimeoutException) { return (false, new CommandRejected("Unavailable", "the node did not answer in time")); }
-        if (withBody)
-        {
-            // an interactive session may type nothing for minutes, and stdin may be large: Kestrel's limits on a
-            // request body (a minimum rate, 30 MB) must not end it (as on the pod's own node, see ExecAsync)
-            if (ctx.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
-            if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
-        }
+        if (withBody) LiftBodyLimits(ctx);
         try
         {
             await HttpForward.ForwardAsync(ctx, api, streams.Tls, withBody);

@@ -65,12 +65,19 @@ internal static class IpTool
         return links;
     }
 
-    /// <summary>IPv4 addresses of every link: (link, address/prefix).</summary>
-    public static async Task<IReadOnlyList<(string Link, Cidr Net, string Address)>> Ipv4AddressesAsync()
+    /// <summary>IPv4 subnets of every link: (link, address/prefix), single addresses (/31, /32) and /0-/7 left out.</summary>
+    public static async Task<IReadOnlyList<(string Link, Cidr Net, string Address)>> Ipv4AddressesAsync() =>
+        [.. from a in await Ipv4AddressListAsync()
+            // a single address (/31, /32: a Service's ClusterIP on a bridge, a point-to-point link) is no subnet
+            where a.PrefixLength is >= 8 and <= 30
+            select (a.Link, new Cidr(Cidr.ToUInt(a.Address) & Cidr.Mask(a.PrefixLength), a.PrefixLength), a.Address.ToString())];
+
+    /// <summary>Every IPv4 address of every link (<c>ip -j -4 addr show</c>), /32s included, with its prefix length.</summary>
+    public static async Task<IReadOnlyList<(string Link, System.Net.IPAddress Address, int PrefixLength)>> Ipv4AddressListAsync()
     {
         var json = await RunAsync("-j", "-4", "addr", "show");
         using var doc = JsonDocument.Parse(json);
-        var result = new List<(string, Cidr, string)>();
+        var result = new List<(string, System.Net.IPAddress, int)>();
         foreach (var l in doc.RootElement.EnumerateArray())
         {
             if (!l.TryGetProperty("addr_info", out var infos)) continue;
@@ -78,11 +85,8 @@ internal static class IpTool
             foreach (var a in infos.EnumerateArray())
             {
                 if (!a.TryGetProperty("local", out var local) || !a.TryGetProperty("prefixlen", out var plen)) continue;
-                var ip = System.Net.IPAddress.Parse(local.GetString()!);
-                var p = plen.GetInt32();
-                // a single address (/31, /32: a Service's ClusterIP on a bridge, a point-to-point link) is no subnet
-                if (p is < 8 or > 30) continue;
-                result.Add((name, new Cidr(Cidr.ToUInt(ip) & Cidr.Mask(p), p), ip.ToString()));
+                if (!System.Net.IPAddress.TryParse(local.GetString(), out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) continue;
+                result.Add((name, ip, plen.GetInt32()));
             }
         }
         return result;

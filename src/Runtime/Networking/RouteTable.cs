@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -81,21 +80,8 @@ public sealed class RouteTable(string owner)
     }
 
     /// <summary>Every IPv4 address of every interface of this network namespace (host addresses, /32s included).</summary>
-    public static async Task<IReadOnlyList<IPAddress>> LocalAddressesAsync()
-    {
-        var json = await IpTool.RunAsync("-j", "-4", "addr", "show");
-        var result = new List<IPAddress>();
-        using var doc = JsonDocument.Parse(json);
-        foreach (var l in doc.RootElement.EnumerateArray())
-        {
-            if (!l.TryGetProperty("addr_info", out var infos)) continue;
-            foreach (var a in infos.EnumerateArray())
-                if (a.TryGetProperty("local", out var local) && IPAddress.TryParse(local.GetString(), out var ip)
-                    && ip.AddressFamily == AddressFamily.InterNetwork)
-                    result.Add(ip);
-        }
-        return result;
-    }
+    public static async Task<IReadOnlyList<IPAddress>> LocalAddressesAsync() =>
+        [.. (await IpTool.Ipv4AddressListAsync()).Select(a => a.Address)];
 
     const string IpForward = "/proc/sys/net/ipv4/ip_forward";
 

@@ -164,13 +164,13 @@ public sealed class MultiNodeSpec(ITestOutputHelper output)
         var paused = via.RunPiped("{ echo first; sleep 8; echo second; }", TimeSpan.FromSeconds(40), "exec", "-i", pod.Name, "--", "cat");
         Assert.True(paused.ExitCode == 0 && paused.Stdout == "first\nsecond\n", paused.ToString());
 
-        static int LastTick(string log) => log.Split('\n').Where(l => l.StartsWith("tick ")).Select(l => int.Parse(l[5..])).DefaultIfEmpty(0).Max();
-        var before = LastTick(via.Expect(0, "logs", pod.Name).Stdout);
+        static List<int> Ticks(string log) => [.. log.Split('\n').Where(l => l.StartsWith("tick ")).Select(l => int.Parse(l[5..]))];
+        var before = Ticks(via.Expect(0, "logs", pod.Name).Stdout).DefaultIfEmpty(0).Max();
         var followed = via.Run(TimeSpan.FromSeconds(8), "logs", "-f", pod.Name);
         Assert.True(followed.TimedOut, "logs -f of a running pod ended by itself: " + followed);
         // lines written after logs -f began came through it, in order: one that only printed the log it found would
         // stop at the tick of its start (before + its start-up), one that follows goes on to about before + 8
-        var ticks = followed.Stdout.Split('\n').Where(l => l.StartsWith("tick ")).Select(l => int.Parse(l[5..])).ToList();
+        var ticks = Ticks(followed.Stdout);
         Assert.True(ticks.Count > 0 && ticks.Max() >= before + 5 && ticks.SequenceEqual(Enumerable.Range(1, ticks.Count)),
             $"before: tick {before}\n{followed}");
     }
